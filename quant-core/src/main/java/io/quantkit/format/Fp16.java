@@ -1,0 +1,69 @@
+package io.quantkit.format;
+
+/**
+ * IEEE 754 binary16 (1 sign, 5 exponent, 10 mantissa bits; bias 15; max 65504; subnormals down to 2^-24).
+ *
+ * <p>Encoding rounds to nearest, ties to even; overflow gives ±Inf (values at or above 65520 round to Inf);
+ * NaN stays NaN (quiet, sign kept). Decoding is exact. Same results as {@code Float.floatToFloat16} of Java 20+.
+ */
+public final class Fp16 {
+    private Fp16() {
+    }
+
+    /** float32 → binary16 bits, round-to-nearest-even. */
+    public static short fromFloat(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        int sign = (bits >>> 16) & 0x8000;
+        int abs = bits & 0x7fffffff;
+        if (abs >= 0x7f800000) { // Inf or NaN
+            if (abs == 0x7f800000) {
+                return (short) (sign | 0x7c00);
+            }
+            return (short) (sign | 0x7e00 | ((abs >>> 13) & 0x3ff));
+        }
+        if (abs >= 0x477ff000) { // >= 65520: rounds to infinity
+            return (short) (sign | 0x7c00);
+        }
+        if (abs < 0x38800000) { // below 2^-14: subnormal half (or zero)
+            if (abs < 0x33000000) { // below 2^-25: rounds to zero (2^-25 itself is a tie → even → 0)
+                return (short) sign;
+            }
+            int exp = abs >>> 23;
+            int mant = (abs & 0x7fffff) | 0x800000;
+            int shift = 126 - exp; // value = mant * 2^(exp-150); half subnormal unit is 2^-24
+            int q = mant >>> shift;
+            int rem = mant & ((1 << shift) - 1);
+            int halfway = 1 << (shift - 1);
+            if (rem > halfway || (rem == halfway && (q & 1) != 0)) {
+                q++;
+            }
+            return (short) (sign | q);
+        }
+        // normal: rebias exponent 127 → 15 and round 23 → 10 mantissa bits
+        int r = abs - 0x38000000; // (127-15) << 23
+        int lsb = (r >>> 13) & 1;
+        r += 0x0fff + lsb;
+        return (short) (sign | (r >>> 13));
+    }
+
+    /** binary16 bits → float32, exact. */
+    public static float toFloat(short h) {
+        int x = h & 0xffff;
+        int sign = (x & 0x8000) << 16;
+        int exp = (x >>> 10) & 0x1f;
+        int mant = x & 0x3ff;
+        if (exp == 0x1f) {
+            return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+        }
+        if (exp == 0) {
+            float v = mant * 0x1p-24f;
+            return sign != 0 ? -v : v;
+        }
+        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    }
+
+    /** Rounds a float32 to the nearest binary16 value (RNE). */
+    public static float round(float f) {
+        return toFloat(fromFloat(f));
+    }
+}

@@ -1,0 +1,31 @@
+package io.quantkit.quant;
+
+import io.quantkit.quant.codec.DenseCodec;
+
+/** The one place that maps a scheme to its codec (an exhaustive switch: a new kind fails to compile here). */
+public final class Codecs {
+    private Codecs() {
+    }
+
+    /** The codec for {@code scheme}. */
+    public static Codec forScheme(Scheme scheme) {
+        return switch (scheme.kind()) {
+            case F32, BF16, F16 -> new DenseCodec(scheme);
+            case FP8_E4M3, FP8_E5M2 -> notYet(scheme);
+            case INT, INT8, INT4 -> notYet(scheme);
+            case INT4_OUTLIERS -> notYet(scheme);
+            case TERNARY -> notYet(scheme);
+            case MXFP4 -> notYet(scheme);
+            case NF4 -> notYet(scheme);
+            case Q8_0 -> notYet(scheme);
+            case Q4_0 -> notYet(scheme);
+            case Q4_1 -> notYet(scheme);
+            case TQ1_0 -> notYet(scheme);
+            case TQ2_0 -> notYet(scheme);
+        };
+    }
+
+    private static Codec notYet(Scheme scheme) {
+        throw new UnsupportedOperationException("scheme " + scheme + " has no codec yet");
+    }
+}

@@ -1,0 +1,117 @@
+package io.quantkit.quant.codec;
+
+import io.quantkit.format.Bf16;
+import io.quantkit.format.Fp16;
+import io.quantkit.quant.Codec;
+import io.quantkit.quant.QuantizedTensor;
+import io.quantkit.quant.Scheme;
+import io.quantkit.tensor.DType;
+import io.quantkit.tensor.Shape;
+import io.quantkit.tensor.StoredArray;
+import io.quantkit.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+
+/**
+ * f32, bf16 and f16: one value per element, no scale.
+ *
+ * <pre>
+ * layout: "values" [shape] little-endian f32 / bf16 / f16
+ * rounding: f32 exact; bf16 and f16 round to nearest, ties to even
+ * NaN/Inf: kept as NaN/Inf (f16 overflow above 65504 rounds to Inf, as IEEE specifies)
+ * </pre>
+ */
+public final class DenseCodec implements Codec {
+    private final Scheme scheme;
+    private final DType dtype;
+
+    public DenseCodec(Scheme scheme) {
+        this.scheme = scheme;
+        this.dtype = switch (scheme.kind()) {
+            case F32 -> DType.F32;
+            case BF16 -> DType.BF16;
+            case F16 -> DType.F16;
+            default -> throw new IllegalArgumentException("DenseCodec does not handle " + scheme);
+        };
+    }
+
+    @Override
+    public Scheme scheme() {
+        return scheme;
+    }
+
+    @Override
+    public QuantizedTensor quantize(Tensor source) {
+        Shape shape = source.shape();
+        long n = shape.numel();
+        long bytes = n * dtype.bytes();
+        if (bytes > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("tensor of " + n + " elements is too large for one heap buffer");
+        }
+        ByteBuffer out = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        float[] chunk = new float[(int) Math.min(n, 1 << 16)];
+        for (long pos = 0; pos < n; pos += chunk.length) {
+            int len = (int) Math.min(chunk.length, n - pos);
+            source.dequantize(pos, chunk, 0, len);
+            for (int i = 0; i < len; i++) {
+                switch (dtype) {
+                    case F32 -> out.putFloat(chunk[i]);
+                    case BF16 -> out.putShort(Bf16.fromFloat(chunk[i]));
+                    default -> out.putShort(Fp16.fromFloat(chunk[i]));
+                }
+            }
+        }
+        out.flip();
+        return new Dense(scheme, shape, StoredArray.of("values", dtype, shape, out));
+    }
+
+    @Override
+    public QuantizedTensor fromArrays(Shape shape, List<StoredArray> arrays) {
+        if (arrays.size() != 1 || arrays.get(0).dtype() != dtype || !arrays.get(0).shape().equals(shape)) {
+            throw new IllegalArgumentException(scheme + " expects one " + dtype + shape + " array");
+        }
+        return new Dense(scheme, shape, arrays.get(0));
+    }
+
+    private static final class Dense implements QuantizedTensor {
+        private final Scheme scheme;
+        private final Shape shape;
+        private final StoredArray values;
+        private final ByteBuffer buf;
+        private final DType dtype;
+
+        Dense(Scheme scheme, Shape shape, StoredArray values) {
+            this.scheme = scheme;
+            this.shape = shape;
+            this.values = values;
+            this.buf = values.data();
+            this.dtype = values.dtype();
+        }
+
+        @Override
+        public Scheme scheme() {
+            return scheme;
+        }
+
+        @Override
+        public List<StoredArray> arrays() {
+            return List.of(values);
+        }
+
+        @Override
+        public Shape shape() {
+            return shape;
+        }
+
+        @Override
+        public float getFloat(long index) {
+            int i = Math.toIntExact(index);
+            return switch (dtype) {
+                case F32 -> buf.getFloat(4 * i);
+                case BF16 -> Bf16.toFloat(buf.getShort(2 * i));
+                default -> Fp16.toFloat(buf.getShort(2 * i));
+            };
+        }
+    }
+}
