@@ -1,0 +1,361 @@
+package io.quantkit.io.safetensors;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quantkit.io.BadFileException;
+import io.quantkit.io.Checkpoint;
+import io.quantkit.io.Checkpoints;
+import io.quantkit.io.Container;
+import io.quantkit.io.Limits;
+import io.quantkit.io.MappedFile;
+import io.quantkit.io.MappedSource;
+import io.quantkit.io.MetaValue;
+import io.quantkit.io.Metadata;
+import io.quantkit.io.TensorInfo;
+import io.quantkit.tensor.DType;
+import io.quantkit.tensor.Shape;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Reads safetensors files and sharded folders.
+ *
+ * <pre>
+ * uint64 N (little-endian)                 header length, at most {@link Limits#MAX_SAFETENSORS_HEADER_BYTES}
+ * N bytes UTF-8 JSON object                may end in spaces (0x20) used as padding
+ *   "__metadata__": {string: string}       optional
+ *   name: {"dtype": D, "shape": [d0, ...], "data_offsets": [begin, end]}   offsets relative to byte 8 + N
+ * data buffer
+ * </pre>
+ * Checks, as the reference implementation does: no duplicate keys, no unknown fields, known dtype,
+ * {@code end - begin == numel * dtype size}, and the tensors tile the data buffer exactly (sorted by offset,
+ * each begins where the previous ended, the last ends at the end of the file) - so overlaps, holes and
+ * offsets past the end are all rejected. Tensors are listed in offset order.
+ *
+ * <p>Sharded: {@code model.safetensors.index.json} = {"metadata": {...}, "weight_map": {name: shard}}; shards are
+ * plain file names in the same folder, each tensor must be in the shard the map names, and no tensor may be
+ * missing from the map.
+ */
+public final class SafetensorsReader {
+    public static final String METADATA_KEY = "__metadata__";
+
+    private SafetensorsReader() {
+    }
+
+    /** A parsed header: tensors with absolute offsets, and the __metadata__ strings. */
+    public record Header(long headerLength, Map<String, String> metadata, List<TensorInfo> tensors) {
+        public Header {
+            metadata = Map.copyOf(metadata);
+            tensors = List.copyOf(tensors);
+        }
+    }
+
+    static ObjectMapper mapper() {
+        JsonFactory jf = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(Limits.MAX_JSON_DEPTH)
+                        .maxNumberLength(40)
+                        .maxStringLength((int) Limits.MAX_STRING_BYTES)
+                        .maxNameLength(Limits.MAX_NAME_BYTES)
+                        .maxDocumentLength(Limits.MAX_SAFETENSORS_HEADER_BYTES)
+                        .build())
+                .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                .build();
+        return new ObjectMapper(jf);
+    }
+
+    /** Opens a .safetensors file or a folder (index or single file). */
+    public static Checkpoint open(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            Path index = path.resolve(Checkpoints.SAFETENSORS_INDEX);
+            if (Files.isRegularFile(index)) {
+                return openSharded(path, index);
+            }
+            List<Path> files = new ArrayList<>();
+            try (var ds = Files.newDirectoryStream(path, "*.safetensors")) {
+                ds.forEach(files::add);
+            }
+            if (files.size() != 1) {
+                throw BadFileException.of(path, "folder has %d .safetensors files and no %s", files.size(),
+                        Checkpoints.SAFETENSORS_INDEX);
+            }
+            return openFile(files.get(0));
+        }
+        return openFile(path);
+    }
+
+    static Checkpoint openFile(Path file) throws IOException {
+        MappedFile f = MappedFile.open(file);
+        try {
+            Header h = readHeader(file, f, String.valueOf(file.getFileName()));
+            return Checkpoint.of(Container.SAFETENSORS, file, h.tensors(), toMetadata(h.metadata()), null,
+                    MappedSource.dense(String.valueOf(file.getFileName()), f));
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    private static Metadata toMetadata(Map<String, String> m) {
+        Map<String, MetaValue> out = new TreeMap<>();
+        m.forEach((k, v) -> out.put(k, MetaValue.str(v)));
+        return Metadata.of(out);
+    }
+
+    /** Parses and validates the header of an open safetensors file. */
+    public static Header readHeader(Path path, MappedFile f, String fileName) {
+        if (f.size() < 8) {
+            throw BadFileException.of(path, "file (%d bytes) ends inside the 8-byte header length", f.size());
+        }
+        long n = f.getLong(0);
+        if (Long.compareUnsigned(n, Limits.MAX_SAFETENSORS_HEADER_BYTES) > 0) {
+            throw BadFileException.of(path, Limits.exceeds("header length", n, Limits.MAX_SAFETENSORS_HEADER_BYTES));
+        }
+        if (n < 2) {
+            throw BadFileException.of(path, "header length (%d) is too small for a JSON object", n);
+        }
+        if (n > f.size() - 8) {
+            throw BadFileException.of(path, "header length (%d) runs past the end of the file (%d bytes)", n,
+                    f.size());
+        }
+        byte[] json = new byte[(int) n];
+        f.get(8, json, 0, json.length);
+        JsonNode root;
+        try {
+            root = mapper().readTree(json);
+        } catch (JsonProcessingException e) {
+            throw BadFileException.of(path, "header is not valid JSON: %s", e.getOriginalMessage());
+        } catch (IOException e) {
+            throw BadFileException.of(path, "header is not valid JSON: %s", e.getMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw BadFileException.of(path, "header is not a JSON object");
+        }
+        long dataStart = 8 + n;
+        long dataLen = f.size() - dataStart;
+        Map<String, String> meta = new TreeMap<>();
+        List<TensorInfo> infos = new ArrayList<>();
+        List<long[]> ranges = new ArrayList<>();
+        Iterator<Map.Entry<String, JsonNode>> it = root.properties().iterator();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String name = e.getKey();
+            JsonNode v = e.getValue();
+            if (name.equals(METADATA_KEY)) {
+                if (!v.isObject()) {
+                    throw BadFileException.of(path, "__metadata__ is not a JSON object");
+                }
+                Iterator<Map.Entry<String, JsonNode>> mi = v.properties().iterator();
+                while (mi.hasNext()) {
+                    Map.Entry<String, JsonNode> me = mi.next();
+                    if (!me.getValue().isTextual()) {
+                        throw BadFileException.of(path, "__metadata__ value of '%s' is not a string", me.getKey());
+                    }
+                    meta.put(me.getKey(), me.getValue().textValue());
+                }
+                continue;
+            }
+            if (infos.size() >= Limits.MAX_TENSORS) {
+                throw BadFileException.of(path, Limits.exceeds("tensor count", infos.size() + 1L, Limits.MAX_TENSORS));
+            }
+            if (!v.isObject()) {
+                throw BadFileException.of(path, "entry '%s' is not a JSON object", name);
+            }
+            Iterator<String> fn = v.fieldNames();
+            while (fn.hasNext()) {
+                String field = fn.next();
+                if (!field.equals("dtype") && !field.equals("shape") && !field.equals("data_offsets")) {
+                    throw BadFileException.of(path, "tensor '%s' has unknown field '%s'", name, field);
+                }
+            }
+            JsonNode dt = v.get("dtype");
+            if (dt == null || !dt.isTextual()) {
+                throw BadFileException.of(path, "tensor '%s' has no string dtype", name);
+            }
+            DType dtype = MappedSource.denseType(dt.textValue());
+            if (dtype == null) {
+                throw BadFileException.of(path, "tensor '%s' has unsupported dtype '%s'", name, dt.textValue());
+            }
+            JsonNode sh = v.get("shape");
+            if (sh == null || !sh.isArray()) {
+                throw BadFileException.of(path, "tensor '%s' has no shape array", name);
+            }
+            if (sh.size() > Limits.MAX_DIMS) {
+                throw BadFileException.of(path, Limits.exceeds("rank of tensor '" + name + "'", sh.size(),
+                        Limits.MAX_DIMS));
+            }
+            long[] dims = new long[sh.size()];
+            for (int i = 0; i < dims.length; i++) {
+                JsonNode d = sh.get(i);
+                if (!d.isIntegralNumber() || !d.canConvertToLong() || d.longValue() < 0) {
+                    throw BadFileException.of(path, "tensor '%s' shape entry %d (%s) is not a size", name, i, d);
+                }
+                dims[i] = d.longValue();
+            }
+            Shape shape;
+            long bytes;
+            try {
+                shape = Shape.of(dims);
+                bytes = Math.multiplyExact(shape.numel(), (long) dtype.bytes());
+            } catch (IllegalArgumentException | ArithmeticException ex) {
+                throw BadFileException.of(path, "tensor '%s' shape %s is too large", name, sh);
+            }
+            JsonNode off = v.get("data_offsets");
+            if (off == null || !off.isArray() || off.size() != 2) {
+                throw BadFileException.of(path, "tensor '%s' has no [begin, end] data_offsets", name);
+            }
+            long[] be = new long[2];
+            for (int i = 0; i < 2; i++) {
+                JsonNode d = off.get(i);
+                if (!d.isIntegralNumber() || !d.canConvertToLong() || d.longValue() < 0) {
+                    throw BadFileException.of(path, "tensor '%s' data_offsets entry %d (%s) is not an offset",
+                            name, i, d);
+                }
+                be[i] = d.longValue();
+            }
+            if (be[1] < be[0]) {
+                throw BadFileException.of(path, "tensor '%s' data_offsets [%d, %d] end before they begin", name,
+                        be[0], be[1]);
+            }
+            if (be[1] - be[0] != bytes) {
+                throw BadFileException.of(path, "tensor '%s' is %s%s = %d bytes but data_offsets [%d, %d] span %d",
+                        name, dtype, shape, bytes, be[0], be[1], be[1] - be[0]);
+            }
+            if (be[1] > dataLen) {
+                throw BadFileException.of(path, "tensor '%s' data_offsets [%d, %d] run past the end of the data "
+                        + "(%d bytes)", name, be[0], be[1], dataLen);
+            }
+            infos.add(new TensorInfo(name, dtype.name(), shape, fileName, dataStart + be[0], bytes));
+            ranges.add(be);
+        }
+        // tensors must tile the data buffer: sorted by begin, each starts where the previous ended
+        Integer[] order = new Integer[infos.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, Comparator.<Integer>comparingLong(i -> ranges.get(i)[0])
+                .thenComparingLong(i -> ranges.get(i)[1]).thenComparing(i -> infos.get(i).name()));
+        long end = 0;
+        List<TensorInfo> sorted = new ArrayList<>(infos.size());
+        String prev = null;
+        for (int i : order) {
+            long[] r = ranges.get(i);
+            if (r[0] < end) {
+                throw BadFileException.of(path, "tensors '%s' and '%s' overlap", prev, infos.get(i).name());
+            }
+            if (r[0] > end) {
+                throw BadFileException.of(path, "%d unused bytes before tensor '%s' (data_offsets must be "
+                        + "contiguous)", r[0] - end, infos.get(i).name());
+            }
+            end = r[1];
+            prev = infos.get(i).name();
+            sorted.add(infos.get(i));
+        }
+        if (end != dataLen) {
+            throw BadFileException.of(path, "tensors cover %d bytes of data but the file holds %d after the header",
+                    end, dataLen);
+        }
+        return new Header(n, meta, sorted);
+    }
+
+    static Checkpoint openSharded(Path dir, Path index) throws IOException {
+        long size = Files.size(index);
+        if (size > Limits.MAX_INDEX_FILE_BYTES) {
+            throw BadFileException.of(index, Limits.exceeds("index file size", size, Limits.MAX_INDEX_FILE_BYTES));
+        }
+        JsonNode root;
+        try {
+            root = mapper().readTree(Files.readAllBytes(index));
+        } catch (JsonProcessingException e) {
+            throw BadFileException.of(index, "not valid JSON: %s", e.getOriginalMessage());
+        }
+        if (root == null || !root.isObject() || !root.path("weight_map").isObject()) {
+            throw BadFileException.of(index, "has no \"weight_map\" object");
+        }
+        Map<String, String> weightMap = new LinkedHashMap<>();
+        TreeSet<String> shards = new TreeSet<>();
+        Iterator<Map.Entry<String, JsonNode>> it = root.get("weight_map").properties().iterator();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isTextual()) {
+                throw BadFileException.of(index, "weight_map entry '%s' is not a file name", e.getKey());
+            }
+            String shard = e.getValue().textValue();
+            if (shard.isEmpty() || shard.contains("/") || shard.contains("\\") || shard.equals(".")
+                    || shard.equals("..") || shard.indexOf('\0') >= 0) {
+                throw BadFileException.of(index, "shard name '%s' is not a plain file name in the folder", shard);
+            }
+            weightMap.put(e.getKey(), shard);
+            shards.add(shard);
+            if (shards.size() > Limits.MAX_SHARDS) {
+                throw BadFileException.of(index, Limits.exceeds("shard count", shards.size(), Limits.MAX_SHARDS));
+            }
+        }
+        Map<String, MetaValue> meta = new TreeMap<>();
+        JsonNode im = root.path("metadata");
+        if (im.isObject()) {
+            Iterator<Map.Entry<String, JsonNode>> mi = im.properties().iterator();
+            while (mi.hasNext()) {
+                Map.Entry<String, JsonNode> e = mi.next();
+                JsonNode v = e.getValue();
+                meta.put(e.getKey(), v.isIntegralNumber() && v.canConvertToLong() && v.longValue() >= 0
+                        ? MetaValue.u64(v.longValue()) : MetaValue.str(v.isTextual() ? v.textValue() : v.toString()));
+            }
+        }
+        Map<String, MappedFile> files = new LinkedHashMap<>();
+        List<TensorInfo> all = new ArrayList<>();
+        try {
+            for (String shard : shards) {
+                Path p = dir.resolve(shard);
+                if (!Files.isRegularFile(p)) {
+                    throw BadFileException.of(index, "shard '%s' named in the weight_map does not exist", shard);
+                }
+                MappedFile f = MappedFile.open(p);
+                files.put(shard, f);
+                Header h = readHeader(p, f, shard);
+                for (TensorInfo t : h.tensors()) {
+                    String expected = weightMap.get(t.name());
+                    if (expected == null) {
+                        throw BadFileException.of(index, "tensor '%s' in shard '%s' is not in the weight_map",
+                                t.name(), shard);
+                    }
+                    if (!expected.equals(shard)) {
+                        throw BadFileException.of(index, "tensor '%s' is in shard '%s' but the weight_map says '%s'",
+                                t.name(), shard, expected);
+                    }
+                    all.add(t);
+                }
+                h.metadata().forEach((k, v) -> meta.putIfAbsent(k, MetaValue.str(v)));
+            }
+            if (all.size() != weightMap.size()) {
+                for (String name : weightMap.keySet()) {
+                    if (all.stream().noneMatch(t -> t.name().equals(name))) {
+                        throw BadFileException.of(index, "tensor '%s' is missing from shard '%s'", name,
+                                weightMap.get(name));
+                    }
+                }
+            }
+            return Checkpoint.of(Container.SAFETENSORS, dir, all, Metadata.of(meta), null,
+                    MappedSource.of(files, (info, f) -> {
+                        throw new IllegalArgumentException("unsupported format " + info.format());
+                    }));
+        } catch (IOException | RuntimeException e) {
+            for (MappedFile f : files.values()) {
+                f.close();
+            }
+            throw e;
+        }
+    }
+}
