@@ -1,5 +1,7 @@
 package io.quantkit.format;
 
+import java.util.Objects;
+
 /**
  * bfloat16: the top 16 bits of an IEEE float32 (1 sign, 8 exponent, 7 mantissa bits).
  *
@@ -29,5 +31,32 @@ public final class Bf16 {
     /** Rounds a float32 to the nearest bf16 value (RNE). */
     public static float round(float f) {
         return toFloat(fromFloat(f));
+    }
+
+    /**
+     * Encodes {@code length} floats from {@code src[srcOffset..]} to bf16 bits in {@code dst[dstOffset..]}
+     * (same rounding as {@link #fromFloat}).
+     *
+     * @throws IndexOutOfBoundsException if a range lies outside its array
+     */
+    public static void encode(float[] src, int srcOffset, short[] dst, int dstOffset, int length) {
+        Objects.checkFromIndexSize(srcOffset, length, src.length);
+        Objects.checkFromIndexSize(dstOffset, length, dst.length);
+        for (int i = 0; i < length; i++) {
+            dst[dstOffset + i] = fromFloat(src[srcOffset + i]);
+        }
+    }
+
+    /**
+     * Decodes {@code length} bf16 codes from {@code src[srcOffset..]} into {@code dst[dstOffset..]}, exactly.
+     *
+     * @throws IndexOutOfBoundsException if a range lies outside its array
+     */
+    public static void decode(short[] src, int srcOffset, float[] dst, int dstOffset, int length) {
+        Objects.checkFromIndexSize(srcOffset, length, src.length);
+        Objects.checkFromIndexSize(dstOffset, length, dst.length);
+        for (int i = 0; i < length; i++) {
+            dst[dstOffset + i] = Float.intBitsToFloat(src[srcOffset + i] << 16);
+        }
     }
 }

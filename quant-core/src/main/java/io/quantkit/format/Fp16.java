@@ -1,5 +1,7 @@
 package io.quantkit.format;
 
+import java.util.Objects;
+
 /**
  * IEEE 754 binary16 (1 sign, 5 exponent, 10 mantissa bits; bias 15; max 65504; subnormals down to 2^-24).
  *
@@ -50,20 +52,45 @@ public final class Fp16 {
     public static float toFloat(short h) {
         int x = h & 0xffff;
         int sign = (x & 0x8000) << 16;
-        int exp = (x >>> 10) & 0x1f;
-        int mant = x & 0x3ff;
-        if (exp == 0x1f) {
-            return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+        int em = x & 0x7fff;
+        if (em >= 0x7c00) { // Inf or NaN: all-ones exponent, payload kept in the top mantissa bits
+            return Float.intBitsToFloat(sign | 0x7f800000 | ((em & 0x3ff) << 13));
         }
-        if (exp == 0) {
-            float v = mant * 0x1p-24f;
-            return sign != 0 ? -v : v;
-        }
-        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+        // Placing exponent and mantissa at float32's positions gives value * 2^-112 (for subnormal halves a
+        // float32 subnormal); multiplying by 2^112 is exact and rebiases both cases without a branch.
+        float v = Float.intBitsToFloat(em << 13) * 0x1p112f;
+        return Float.intBitsToFloat(Float.floatToRawIntBits(v) | sign);
     }
 
     /** Rounds a float32 to the nearest binary16 value (RNE). */
     public static float round(float f) {
         return toFloat(fromFloat(f));
+    }
+
+    /**
+     * Encodes {@code length} floats from {@code src[srcOffset..]} to binary16 bits in {@code dst[dstOffset..]}
+     * (same rounding as {@link #fromFloat}).
+     *
+     * @throws IndexOutOfBoundsException if a range lies outside its array
+     */
+    public static void encode(float[] src, int srcOffset, short[] dst, int dstOffset, int length) {
+        Objects.checkFromIndexSize(srcOffset, length, src.length);
+        Objects.checkFromIndexSize(dstOffset, length, dst.length);
+        for (int i = 0; i < length; i++) {
+            dst[dstOffset + i] = fromFloat(src[srcOffset + i]);
+        }
+    }
+
+    /**
+     * Decodes {@code length} binary16 codes from {@code src[srcOffset..]} into {@code dst[dstOffset..]}, exactly.
+     *
+     * @throws IndexOutOfBoundsException if a range lies outside its array
+     */
+    public static void decode(short[] src, int srcOffset, float[] dst, int dstOffset, int length) {
+        Objects.checkFromIndexSize(srcOffset, length, src.length);
+        Objects.checkFromIndexSize(dstOffset, length, dst.length);
+        for (int i = 0; i < length; i++) {
+            dst[dstOffset + i] = toFloat(src[srcOffset + i]);
+        }
     }
 }

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -178,11 +179,13 @@ class Fp8FormatTest {
             } else { // concentrate in the format's range
                 x = (float) ((rnd.nextDouble() * 2 - 1) * Math.scalb(1.0, rnd.nextInt(-20, 18)));
             }
-            String where = f + " x=" + x + " (seed " + seed + ", i=" + i + ")";
+            final int at = i;
+            final float fx = x;
+            Supplier<String> where = () -> f + " x=" + fx + " (seed " + seed + ", i=" + at + ")";
             for (Overflow mode : Overflow.values()) {
                 byte e = f.encode(x, mode);
                 float d = f.decode(e);
-                assertEquals(e, f.encode(d, mode), "encode(decode(encode(x))) == encode(x) " + where);
+                assertEquals(e, f.encode(d, mode), () -> "encode(decode(encode(x))) == encode(x) " + where.get());
                 if (Float.isNaN(x)) {
                     assertTrue(Float.isNaN(d), where);
                     continue;
@@ -204,13 +207,13 @@ class Fp8FormatTest {
                 }
                 float ad = Math.abs(d);
                 assertTrue(ad == lo || ad == hi || (hi == Float.POSITIVE_INFINITY && mode == Overflow.SATURATE),
-                        "decoded " + d + " is not a neighbour of " + where);
+                        () -> "decoded " + d + " is not a neighbour of " + where.get());
                 if (ad == lo && ad != hi) {
-                    assertTrue((double) a - lo <= (double) hi - a, "not nearest " + where);
+                    assertTrue((double) a - lo <= (double) hi - a, () -> "not nearest " + where.get());
                 } else if (ad == hi && ad != lo) {
-                    assertTrue((double) hi - a <= (double) a - lo, "not nearest " + where);
+                    assertTrue((double) hi - a <= (double) a - lo, () -> "not nearest " + where.get());
                 }
-                assertEquals(Math.copySign(1.0f, x), Math.copySign(1.0f, d), "sign " + where);
+                assertEquals(Math.copySign(1.0f, x), Math.copySign(1.0f, d), () -> "sign " + where.get());
             }
         }
     }

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +36,20 @@ final class Reference {
                 throw new IllegalStateException("Empty reference resource " + path);
             }
             return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The whole (gunzipped) content of a binary resource under reference/formats/, little-endian. */
+    static ByteBuffer binary(String name) {
+        String path = "/reference/formats/" + name;
+        try (InputStream raw = Reference.class.getResourceAsStream(path)) {
+            if (raw == null) {
+                throw new IllegalStateException("Missing reference resource " + path);
+            }
+            InputStream in = name.endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw;
+            return ByteBuffer.wrap(in.readAllBytes()).order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 class RoundingTest {
@@ -89,13 +90,14 @@ class RoundingTest {
             float a = Rounding.roundHalfAway(x);
             // both are integers within 1/2 of x (exact in double); they differ only at a tie
             double dx = x;
-            String where = " for x=" + x + " (seed " + seed + ", i=" + i + ")";
-            assertTrue(Math.abs(e - dx) <= 0.5 && Math.abs(a - dx) <= 0.5, "within half" + where);
-            assertTrue(e == Math.floor(e) && a == Math.floor(a) || Float.isInfinite(x), "integral" + where);
+            final int at = i;
+            Supplier<String> where = () -> " for x=" + x + " (seed " + seed + ", i=" + at + ")";
+            assertTrue(Math.abs(e - dx) <= 0.5 && Math.abs(a - dx) <= 0.5, () -> "within half" + where.get());
+            assertTrue(e == Math.floor(e) && a == Math.floor(a) || Float.isInfinite(x), () -> "integral" + where.get());
             if (e != a) {
-                assertEquals(0.5, Math.abs(dx - Math.floor(dx)) == 0.5 ? 0.5 : -1, "differ only at ties" + where);
-                assertEquals(0.0, Math.abs(e % 2.0), "half-even picks the even one" + where);
-                assertTrue(Math.abs(a) > Math.abs(e), "half-away picks the larger magnitude" + where);
+                assertEquals(0.5, Math.abs(dx - Math.floor(dx)) == 0.5 ? 0.5 : -1, () -> "differ only at ties" + where.get());
+                assertEquals(0.0, Math.abs(e % 2.0), () -> "half-even picks the even one" + where.get());
+                assertTrue(Math.abs(a) > Math.abs(e), () -> "half-away picks the larger magnitude" + where.get());
             }
         }
     }
