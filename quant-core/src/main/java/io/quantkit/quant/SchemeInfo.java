@@ -29,6 +29,8 @@ public final class SchemeInfo {
     private static final int OUTLIER_INDEX_BYTES = 4;
     /** Bits one outlier costs: its index and its 16-bit value. */
     private static final int OUTLIER_BITS = 8 * (OUTLIER_INDEX_BYTES + HALF_BYTES);
+    /** Largest bits-per-weight target an outlier budget may name. */
+    private static final int MAX_BPW_TARGET = 64;
     /** ggml's super-block length for the ternary types TQ1_0 and TQ2_0 (QK_K). */
     private static final int QK_K = 256;
 
@@ -107,7 +109,7 @@ public final class SchemeInfo {
                 default -> groupWords(scheme.intParam("group"));
             };
             case MXFP4, Q8_0, Q4_0, Q4_1 -> "block of 32";
-            case NF4 -> "block of " + scheme.intParam("block");
+            case NF4 -> "block of " + scheme.intParam("block") + " (of the flattened tensor)";
             case TQ1_0, TQ2_0 -> "block of 256";
         };
     }
@@ -124,12 +126,12 @@ public final class SchemeInfo {
             case INT4_OUTLIERS -> intLayout() + "; outlier_index: i32 [k], ascending flat indexes;"
                     + " outlier_value: f16 or bf16 [k]; k = floor(budget * n) (or the most a bpw target allows)";
             case TERNARY -> ("2bit".equals(scheme.param("pack"))
-                    ? "codes: u8 [rows, ceil(in/4)], 4 trits per byte (2 bits each)"
-                    : "codes: u8 [rows, ceil(in/5)], 5 trits per byte (base 3)")
+                    ? "codes: u8 [ceil(n/4)], q+1 as 2-bit codes, 4 per byte, first element in bits 0-1"
+                    : "codes: u8 [ceil(n/5)], 5 trits per byte, byte = sum of (q+1)*3^i")
                     + "; scales: f32 " + ternaryScaleShape();
             case MXFP4 -> "blocks: 17 bytes per 32 values = e8m0 scale (1) + 16 bytes of packed e2m1 nibbles";
-            case NF4 -> "codes: u8 [rows, ceil(in/2)], two 4-bit table indexes per byte; absmax: f32 [rows, ceil(in/"
-                    + scheme.intParam("block") + ")]";
+            case NF4 -> "codes: u8 [ceil(n/2)], two 4-bit table indexes per byte, low nibble first; scales: f32 [ceil(n/"
+                    + scheme.intParam("block") + ")], absmax of each block of the flattened tensor";
             case Q8_0 -> "blocks: 34 bytes per 32 values = f16 d (2) + 32 int8 qs";
             case Q4_0 -> "blocks: 18 bytes per 32 values = f16 d (2) + 16 bytes of nibbles (x = (q - 8) * d)";
             case Q4_1 -> "blocks: 20 bytes per 32 values = f16 d (2) + f16 m (2) + 16 bytes of nibbles (x = q * d + m)";
@@ -150,14 +152,14 @@ public final class SchemeInfo {
             };
             case INT, INT8, INT4 -> intFormula();
             case INT4_OUTLIERS -> intFormula() + " + 48*k/n, k = floor(budget*n)";
-            case TERNARY -> ("2bit".equals(scheme.param("pack")) ? "8*r*ceil(c/4)/n" : "8*r*ceil(c/5)/n")
+            case TERNARY -> ("2bit".equals(scheme.param("pack")) ? "8*ceil(n/4)/n" : "8*ceil(n/5)/n")
                     + switch (scheme.param("scale")) {
                         case "tensor" -> " + 32/n";
                         case "channel" -> " + 32*r/n";
                         default -> " + 32*r*ceil(c/" + scheme.intParam("group") + ")/n";
                     };
             case MXFP4 -> "8*17/32 = 4.25";
-            case NF4 -> "8*r*ceil(c/2)/n + 32*r*ceil(c/" + scheme.intParam("block") + ")/n";
+            case NF4 -> "8*ceil(n/2)/n + 32*ceil(n/" + scheme.intParam("block") + ")/n";
             case Q8_0 -> "8*34/32 = 8.5";
             case Q4_0 -> "8*18/32 = 4.5";
             case Q4_1 -> "8*20/32 = 5";
@@ -200,14 +202,14 @@ public final class SchemeInfo {
             case INT8 -> intBytes(8, r, c);
             case INT4 -> intBytes(4, r, c);
             case INT4_OUTLIERS -> intBytes(4, r, c) + (OUTLIER_INDEX_BYTES + HALF_BYTES) * outlierCount(shape);
-            case TERNARY -> r * ceilDiv(c, "2bit".equals(scheme.param("pack")) ? 4 : 5)
+            case TERNARY -> ceilDiv(n, "2bit".equals(scheme.param("pack")) ? 4 : 5)
                     + (long) F32_BYTES * switch (scheme.param("scale")) {
-                        case "tensor" -> n == 0 ? 0 : 1;
+                        case "tensor" -> 1;
                         case "channel" -> r;
                         default -> r * ceilDiv(c, scheme.intParam("group"));
                     };
             case MXFP4 -> n / 32 * 17;
-            case NF4 -> r * ceilDiv(c, 2) + (long) F32_BYTES * r * ceilDiv(c, scheme.intParam("block"));
+            case NF4 -> ceilDiv(n, 2) + (long) F32_BYTES * ceilDiv(n, scheme.intParam("block"));
             case Q8_0 -> n / 32 * 34;
             case Q4_0 -> n / 32 * 18;
             case Q4_1 -> n / 32 * 20;
@@ -225,20 +227,20 @@ public final class SchemeInfo {
     /**
      * Number of weights int4-outliers keeps in 16-bit for a tensor of {@code shape}. A budget given as a fraction
      * ({@code 0.5%} or {@code 0.005}) keeps {@code floor(fraction * n)}; one given as a bits-per-weight target
-     * ({@code 4.6bpw}) keeps the largest k with {@code 8 * (bytes without outliers) + 48 * k <= target * n}.
+     * ({@code 4.6bpw}) keeps the largest k >= 0 with {@code 8 * (bytes without outliers) + 48 * k <= target * n}.
      */
     long outlierCount(Shape shape) {
         long n = shape.numel();
         String b = scheme.param("budget").trim().toLowerCase(Locale.ROOT);
         if (b.endsWith("bpw")) {
             double target = parseNumber(b.substring(0, b.length() - 3), b);
-            double spare = target * n - 8.0 * intBytes(4, shape.rows(), shape.rowLength());
-            if (!(target > 0) || spare < 0) {
-                throw new IllegalArgumentException(String.format(Locale.ROOT,
-                        "int4-outliers: budget %s is below the cost without outliers (%.4f bits per weight)",
-                        scheme.param("budget"), n == 0 ? 0.0 : 8.0 * intBytes(4, shape.rows(), shape.rowLength()) / n));
+            if (!(target > 0 && target <= MAX_BPW_TARGET)) {
+                throw new IllegalArgumentException("int4-outliers: budget " + scheme.param("budget")
+                        + " must be in (0, " + MAX_BPW_TARGET + "] bits per weight");
             }
-            return Math.min(n, (long) Math.floor(spare / OUTLIER_BITS));
+            double spare = target * n - 8.0 * intBytes(4, shape.rows(), shape.rowLength());
+            // a target below the cost of the grid alone (a tiny tensor) keeps no outliers
+            return spare <= 0 ? 0 : Math.min(n, (long) Math.floor(spare / OUTLIER_BITS));
         }
         double f = b.endsWith("%") ? parseNumber(b.substring(0, b.length() - 1), b) / 100.0 : parseNumber(b, b);
         if (!(f >= 0 && f <= 1)) {
@@ -295,7 +297,7 @@ public final class SchemeInfo {
 
     private long fp8Scales(long r, long c) {
         return switch (scheme.param("scale")) {
-            case "tensor" -> r * c == 0 ? 0 : 1;
+            case "tensor" -> 1;
             case "channel" -> r;
             default -> ceilDiv(r, scheme.intParam("block")) * ceilDiv(c, scheme.intParam("block"));
         };
