@@ -16,6 +16,7 @@ import picocli.CommandLine.Spec;
         // one subcommand per line, so that branches adding commands merge cleanly
         subcommands = {
             FormatsCommand.class,
+            InspectCommand.class,
             JshellCommand.class,
             CompletionCommand.class,
             CliDocsCommand.class,
