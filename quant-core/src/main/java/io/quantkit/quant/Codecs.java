@@ -15,13 +15,13 @@ public final class Codecs {
             case INT, INT8, INT4 -> notYet(scheme);
             case INT4_OUTLIERS -> notYet(scheme);
             case TERNARY -> notYet(scheme);
-            case MXFP4 -> notYet(scheme);
+            case MXFP4 -> new io.quantkit.quant.ggml.GgmlCodec(scheme);
             case NF4 -> notYet(scheme);
-            case Q8_0 -> notYet(scheme);
-            case Q4_0 -> notYet(scheme);
-            case Q4_1 -> notYet(scheme);
-            case TQ1_0 -> notYet(scheme);
-            case TQ2_0 -> notYet(scheme);
+            case Q8_0 -> new io.quantkit.quant.ggml.GgmlCodec(scheme);
+            case Q4_0 -> new io.quantkit.quant.ggml.GgmlCodec(scheme);
+            case Q4_1 -> new io.quantkit.quant.ggml.GgmlCodec(scheme);
+            case TQ1_0 -> new io.quantkit.quant.ggml.GgmlCodec(scheme);
+            case TQ2_0 -> new io.quantkit.quant.ggml.GgmlCodec(scheme);
         };
     }
 

@@ -1,0 +1,44 @@
+package io.quantkit.quant.ggml;
+
+import java.nio.ByteBuffer;
+
+/**
+ * One ggml block format: how a block of {@link GgmlType#blockSize()} floats becomes {@link GgmlType#blockBytes()}
+ * bytes and back.
+ *
+ * <p>{@link #decode} (one element, straight from the block bytes) and {@link #quantizeBlockReference} (a literal
+ * scalar transcription of ggml's {@code quantize_row_*_ref} for one block) are the specification. {@link #quantize}
+ * and {@link #dequantize} are the fast loops; tests check them against the specification.
+ */
+interface BlockFormat {
+
+    GgmlType type();
+
+    /** True if this format can quantize (not only decode). */
+    boolean canQuantize();
+
+    /**
+     * Quantizes one block of {@code x[xo .. xo+blockSize)} into {@code y[yo .. yo+blockBytes)}, literally as
+     * ggml's reference quantizer does (its C float arithmetic, rounding and x86 conversion behaviour).
+     * Input must be finite.
+     */
+    void quantizeBlockReference(float[] x, int xo, byte[] y, int yo);
+
+    /** Quantizes {@code blocks} consecutive blocks; same bytes as {@link #quantizeBlockReference}. */
+    default void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+        int bs = type().blockSize();
+        int bb = type().blockBytes();
+        for (int b = 0; b < blocks; b++) {
+            quantizeBlockReference(x, xo + b * bs, y, yo + b * bb);
+        }
+    }
+
+    /**
+     * Element {@code j} (0 ≤ j &lt; blockSize) of the block starting at byte {@code p} of {@code buf}
+     * (little-endian), decoded exactly as ggml's {@code dequantize_row_*} computes it.
+     */
+    float decode(ByteBuffer buf, int p, int j);
+
+    /** Decodes {@code blocks} consecutive blocks of {@code y} into {@code x}; equal to {@link #decode}. */
+    void dequantize(byte[] y, int yo, float[] x, int xo, int blocks);
+}

@@ -1,0 +1,95 @@
+package io.quantkit.quant.ggml;
+
+/**
+ * The C library and x86 behaviours ggml's reference quantizers rely on, written out so they can be matched
+ * bit for bit: {@code roundf}/{@code lroundf} (half away from zero), float-to-integer conversion (truncation;
+ * for NaN, infinities and values outside {@code int} the x86 "integer indefinite" 0x80000000, whose low byte is
+ * 0), {@code floorf(log2f(x))}, and ggml's E8M0 "half" scale.
+ */
+final class CMath {
+    private static final double LN2 = Math.log(2.0);
+
+    private CMath() {
+    }
+
+    /** C {@code roundf}: nearest integer, halfway cases away from zero; exact for every float. */
+    static float roundf(float v) {
+        if (!(Math.abs(v) < 0x1p23f)) {
+            return v; // already an integer (or NaN/Inf, returned unchanged as roundf does)
+        }
+        float t = (float) (int) v; // truncation toward zero, exact here
+        float frac = v - t; // exact: |v| < 2^23
+        if (frac >= 0.5f) {
+            t += 1f;
+        } else if (frac <= -0.5f) {
+            t -= 1f;
+        }
+        return t == 0f ? Math.copySign(0f, v) : t;
+    }
+
+    /**
+     * C's float-to-{@code int} conversion as x86 performs it ({@code cvttss2si}): truncation toward zero;
+     * NaN, infinities and values outside the {@code int} range give {@code Integer.MIN_VALUE}.
+     */
+    static int cvtt(float v) {
+        if (!(Math.abs(v) < 0x1p31f)) {
+            return Integer.MIN_VALUE;
+        }
+        return (int) v;
+    }
+
+    /** {@code (int8_t) v} on x86: the low byte of {@link #cvtt}, sign-extended. */
+    static int toInt8(float v) {
+        return (byte) cvtt(v);
+    }
+
+    /** {@code (uint8_t) v} on x86: the low byte of {@link #cvtt}. */
+    static int toUint8(float v) {
+        return cvtt(v) & 0xff;
+    }
+
+    /**
+     * {@code (int) lroundf(v)} as glibc on x86-64 computes it: half away from zero; NaN, infinities and results
+     * outside {@code long} give {@code LONG_MIN}, whose low 32 bits are 0.
+     */
+    static int lroundfInt(float v) {
+        if (!(Math.abs(v) < 0x1p63f)) {
+            return 0;
+        }
+        return (int) (long) roundf(v);
+    }
+
+    /**
+     * {@code floorf(log2f(x))} for a positive finite float, with log2f rounded correctly to float. Checked
+     * against glibc 2.36's log2f for every positive finite float (reference/ggml/log2f_floor_check.c: no
+     * difference).
+     */
+    static float floorLog2f(float x) {
+        int e = Math.getExponent(x);
+        double m;
+        if (e == Float.MIN_EXPONENT - 1) { // subnormal: normalise first
+            float scaled = x * 0x1p64f;
+            e = Math.getExponent(scaled) - 64;
+            m = scaled / Math.scalb(1.0, e + 64);
+        } else {
+            m = x / Math.scalb(1.0, e);
+        }
+        float l = (float) (e + Math.log(m) / LN2);
+        return (float) Math.floor(l);
+    }
+
+    /** ggml's {@code GGML_E8M0_TO_FP32_HALF(e)}: 2^(e-128) exactly, for every byte (255 gives 2^127, not NaN). */
+    static float e8m0Half(int e) {
+        int bits = e < 2 ? 0x00200000 << e : (e - 1) << 23;
+        return Float.intBitsToFloat(bits);
+    }
+
+    static short getShortLE(byte[] b, int p) {
+        return (short) ((b[p] & 0xff) | (b[p + 1] << 8));
+    }
+
+    static void putShortLE(byte[] b, int p, short v) {
+        b[p] = (byte) v;
+        b[p + 1] = (byte) (v >> 8);
+    }
+}

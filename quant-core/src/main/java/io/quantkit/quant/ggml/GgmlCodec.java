@@ -1,0 +1,143 @@
+package io.quantkit.quant.ggml;
+
+import io.quantkit.format.Fp16;
+import io.quantkit.quant.Codec;
+import io.quantkit.quant.QuantizedTensor;
+import io.quantkit.quant.Scheme;
+import io.quantkit.tensor.DType;
+import io.quantkit.tensor.Shape;
+import io.quantkit.tensor.StoredArray;
+import io.quantkit.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * The codec of the GGUF block schemes {@code q8_0}, {@code q4_0}, {@code q4_1}, {@code tq1_0}, {@code tq2_0} and
+ * {@code mxfp4}: bytes identical to ggml's {@code quantize_row_*_ref} (see the format classes for each layout and
+ * rounding rule), decoding identical to ggml's {@code dequantize_row_*}.
+ *
+ * <pre>
+ * stored: one array, role "blocks", U8 [rows, rowLength / blockSize * blockBytes]
+ * rows:   the innermost dimension, which must be a multiple of the block size (32; 256 for tq1_0/tq2_0)
+ * input:  finite floats; NaN/Inf, or a block whose fp16 scale would overflow (|x| beyond about
+ *         65504 * 127 for q8_0, 65504 * 8 for q4_0, 65504 for tq*), is rejected, not saturated
+ * </pre>
+ */
+public final class GgmlCodec implements Codec {
+    /** Largest tensor quantized into one heap buffer. */
+    public static final long MAX_BYTES = Integer.MAX_VALUE - 8;
+    private static final int CHUNK_VALUES = 1 << 16;
+
+    private final Scheme scheme;
+    private final GgmlType type;
+    private final BlockFormat format;
+
+    public GgmlCodec(Scheme scheme) {
+        this.scheme = scheme;
+        this.type = typeOf(scheme);
+        this.format = GgmlQuants.format(type);
+    }
+
+    /** The ggml type of a ggml scheme; throws {@link IllegalArgumentException} for any other scheme. */
+    public static GgmlType typeOf(Scheme scheme) {
+        return switch (scheme.kind()) {
+            case Q8_0 -> GgmlType.Q8_0;
+            case Q4_0 -> GgmlType.Q4_0;
+            case Q4_1 -> GgmlType.Q4_1;
+            case TQ1_0 -> GgmlType.TQ1_0;
+            case TQ2_0 -> GgmlType.TQ2_0;
+            case MXFP4 -> GgmlType.MXFP4;
+            default -> throw new IllegalArgumentException("scheme " + scheme + " is not a ggml block type");
+        };
+    }
+
+    public GgmlType type() {
+        return type;
+    }
+
+    @Override
+    public Scheme scheme() {
+        return scheme;
+    }
+
+    @Override
+    public QuantizedTensor quantize(Tensor source) {
+        Shape shape = source.shape();
+        long rowLength = shape.rowLength();
+        int bs = type.blockSize();
+        if (shape.rank() == 0 || rowLength % bs != 0) {
+            throw new IllegalArgumentException(scheme + " needs rows (the innermost dimension) whose length is a "
+                    + "multiple of " + bs + "; shape " + shape + " has rows of " + rowLength);
+        }
+        long total = type.tensorBytes(rowLength, shape.numel());
+        if (total > MAX_BYTES) {
+            throw new IllegalArgumentException(scheme + " tensor of " + total + " bytes exceeds the maximum ("
+                    + MAX_BYTES + ")");
+        }
+        byte[] out = new byte[(int) total];
+        long n = shape.numel();
+        int chunkLen = (int) Math.min(n, CHUNK_VALUES - CHUNK_VALUES % bs);
+        float[] chunk = new float[chunkLen];
+        int bb = type.blockBytes();
+        for (long pos = 0; pos < n; pos += chunkLen) {
+            int len = (int) Math.min(chunkLen, n - pos);
+            source.dequantize(pos, chunk, 0, len);
+            int bad = GgmlQuants.firstNonFinite(chunk, 0, len);
+            if (bad >= 0) {
+                throw new IllegalArgumentException(scheme + " cannot quantize " + chunk[bad] + " at index "
+                        + (pos + bad) + ": input must be finite");
+            }
+            int outPos = (int) (pos / bs * bb);
+            format.quantize(chunk, 0, out, outPos, len / bs);
+            checkScales(out, outPos, len / bs, chunk, pos);
+        }
+        GgmlTensor t = GgmlTensor.of(type, shape, ByteBuffer.wrap(out));
+        return new GgmlQuantizedTensor(scheme, t);
+    }
+
+    /** Rejects blocks whose fp16 scale (or Q4_1 minimum) overflowed to infinity. */
+    private void checkScales(byte[] out, int outPos, int blocks, float[] chunk, long pos) {
+        int[] offsets = switch (type) {
+            case Q8_0, Q4_0 -> new int[] {0};
+            case Q4_1 -> new int[] {0, 2};
+            case TQ1_0 -> new int[] {52};
+            case TQ2_0 -> new int[] {64};
+            default -> new int[0];
+        };
+        int bb = type.blockBytes();
+        int bs = type.blockSize();
+        for (int b = 0; b < blocks; b++) {
+            for (int o : offsets) {
+                short h = CMath.getShortLE(out, outPos + b * bb + o);
+                if ((h & 0x7fff) == 0x7c00) {
+                    float amax = 0;
+                    for (int j = 0; j < bs; j++) {
+                        amax = Math.max(amax, Math.abs(chunk[b * bs + j]));
+                    }
+                    throw new IllegalArgumentException(scheme + " cannot store the block starting at index "
+                            + (pos + (long) b * bs) + ": its fp16 scale overflows (largest |x| there is " + amax
+                            + ", fp16 holds up to " + Fp16.toFloat((short) 0x7bff) + ")");
+                }
+            }
+        }
+    }
+
+    @Override
+    public QuantizedTensor fromArrays(Shape shape, List<StoredArray> arrays) {
+        if (arrays.size() != 1 || !arrays.get(0).role().equals(GgmlQuantizedTensor.ROLE)) {
+            throw new IllegalArgumentException(scheme + " expects exactly one array with role '"
+                    + GgmlQuantizedTensor.ROLE + "', got " + arrays.size() + " arrays");
+        }
+        StoredArray a = arrays.get(0);
+        if (shape.rank() == 0 || shape.rowLength() % type.blockSize() != 0) {
+            throw new IllegalArgumentException(scheme + " needs rows whose length is a multiple of "
+                    + type.blockSize() + "; shape " + shape + " has rows of " + shape.rowLength());
+        }
+        Shape expected = Shape.of(GgmlQuantizedTensor.outerRows(shape), type.rowBytes(shape.rowLength()));
+        if (a.dtype() != DType.U8 || !a.shape().equals(expected)) {
+            throw new IllegalArgumentException(scheme + " tensor of shape " + shape + " expects blocks U8"
+                    + expected + ", got " + a.dtype() + a.shape());
+        }
+        return new GgmlQuantizedTensor(scheme, GgmlTensor.of(type, shape, a.data()));
+    }
+}

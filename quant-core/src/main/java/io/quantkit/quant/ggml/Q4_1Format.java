@@ -1,0 +1,114 @@
+package io.quantkit.quant.ggml;
+
+import io.quantkit.format.Fp16;
+import java.nio.ByteBuffer;
+
+/**
+ * ggml Q4_1: 32 values, fp16 scale and fp16 minimum, 4-bit unsigned codes (5 bits per weight).
+ *
+ * <pre>
+ * block (20 bytes): [0..2) d fp16 | [2..4) m fp16 | [4..20) qs[16]: low nibble = value j, high = value j+16
+ * quantize: min, max over the block (first of equal values wins, so -0 and +0 are kept as met)
+ *           d = (max - min) / 15; id = d != 0 ? 1/d : 0
+ *           q = min(15, (int8) ((x - min)*id + 0.5f))              (truncation)
+ *           stored d = fp16(d), m = fp16(min), round to nearest even
+ * decode:   x = q * d + m                                            (two roundings, no fused multiply-add)
+ * </pre>
+ */
+final class Q4_1Format implements BlockFormat {
+    static final int QK = 32;
+    static final int BYTES = 20;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_1;
+    }
+
+    @Override
+    public boolean canQuantize() {
+        return true;
+    }
+
+    @Override
+    public void quantizeBlockReference(float[] x, int xo, byte[] y, int yo) {
+        float min = Float.MAX_VALUE;
+        float max = -Float.MAX_VALUE;
+        for (int j = 0; j < QK; j++) {
+            float v = x[xo + j];
+            if (v < min) {
+                min = v;
+            }
+            if (v > max) {
+                max = v;
+            }
+        }
+        float d = (max - min) / ((1 << 4) - 1);
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        CMath.putShortLE(y, yo, Fp16.fromFloat(d));
+        CMath.putShortLE(y, yo + 2, Fp16.fromFloat(min));
+        for (int j = 0; j < QK / 2; j++) {
+            float x0 = (x[xo + j] - min) * id;
+            float x1 = (x[xo + QK / 2 + j] - min) * id;
+            int xi0 = Math.min(15, CMath.toInt8(x0 + 0.5f)) & 0xff;
+            int xi1 = Math.min(15, CMath.toInt8(x1 + 0.5f)) & 0xff;
+            y[yo + 4 + j] = (byte) (xi0 | (xi1 << 4));
+        }
+    }
+
+    @Override
+    public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+        for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
+            float min = Float.MAX_VALUE;
+            float max = -Float.MAX_VALUE;
+            for (int j = 0; j < QK; j++) {
+                float v = x[xo + j];
+                if (v < min) {
+                    min = v;
+                }
+                if (v > max) {
+                    max = v;
+                }
+            }
+            float d = (max - min) / 15f;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            if (id > Float.MAX_VALUE || d > Float.MAX_VALUE) { // degenerate: inf/NaN conversions, keep C's bytes
+                quantizeBlockReference(x, xo, y, yo);
+                continue;
+            }
+            short hd = Fp16.fromFloat(d);
+            short hm = Fp16.fromFloat(min);
+            y[yo] = (byte) hd;
+            y[yo + 1] = (byte) (hd >> 8);
+            y[yo + 2] = (byte) hm;
+            y[yo + 3] = (byte) (hm >> 8);
+            for (int j = 0; j < QK / 2; j++) {
+                // (x - min)*id + 0.5 lies in [0.5, 15.5] up to rounding
+                int xi0 = Math.min(15, (int) ((x[xo + j] - min) * id + 0.5f));
+                int xi1 = Math.min(15, (int) ((x[xo + QK / 2 + j] - min) * id + 0.5f));
+                y[yo + 4 + j] = (byte) (xi0 | (xi1 << 4));
+            }
+        }
+    }
+
+    @Override
+    public float decode(ByteBuffer buf, int p, int j) {
+        float d = Fp16.toFloat(buf.getShort(p));
+        float m = Fp16.toFloat(buf.getShort(p + 2));
+        int q = buf.get(p + 4 + (j & 15)) & 0xff;
+        int code = j < QK / 2 ? q & 0x0f : q >>> 4;
+        return code * d + m;
+    }
+
+    @Override
+    public void dequantize(byte[] y, int yo, float[] x, int xo, int blocks) {
+        for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
+            float d = Fp16.toFloat(CMath.getShortLE(y, yo));
+            float m = Fp16.toFloat(CMath.getShortLE(y, yo + 2));
+            for (int j = 0; j < QK / 2; j++) {
+                int q = y[yo + 4 + j];
+                x[xo + j] = (q & 0x0f) * d + m;
+                x[xo + QK / 2 + j] = ((q >> 4) & 0x0f) * d + m;
+            }
+        }
+    }
+}

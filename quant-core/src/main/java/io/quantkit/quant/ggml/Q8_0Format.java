@@ -1,0 +1,89 @@
+package io.quantkit.quant.ggml;
+
+import io.quantkit.format.Fp16;
+import java.nio.ByteBuffer;
+
+/**
+ * ggml Q8_0: 32 values, one fp16 scale, 8-bit signed codes (8.5 bits per weight).
+ *
+ * <pre>
+ * block (34 bytes): [0..2) d fp16 LE | [2..34) qs[32] int8
+ * quantize: amax = max|x|; d = amax / 127; id = d != 0 ? 1/d : 0   (float32, in this order)
+ *           qs[j] = roundf(x[j] * id)                               (half away from zero)
+ *           stored d = fp16(d), round to nearest even
+ * decode:   x[j] = qs[j] * fp16→f32(d)
+ * </pre>
+ */
+final class Q8_0Format implements BlockFormat {
+    static final int QK = 32;
+    static final int BYTES = 34;
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q8_0;
+    }
+
+    @Override
+    public boolean canQuantize() {
+        return true;
+    }
+
+    @Override
+    public void quantizeBlockReference(float[] x, int xo, byte[] y, int yo) {
+        float amax = 0.0f;
+        for (int j = 0; j < QK; j++) {
+            float a = Math.abs(x[xo + j]);
+            amax = amax > a ? amax : a; // MAX(amax, fabsf(v))
+        }
+        float d = amax / ((1 << 7) - 1);
+        float id = d != 0 ? 1.0f / d : 0.0f;
+        CMath.putShortLE(y, yo, Fp16.fromFloat(d));
+        for (int j = 0; j < QK; j++) {
+            float x0 = x[xo + j] * id;
+            y[yo + 2 + j] = (byte) CMath.toInt8(CMath.roundf(x0));
+        }
+    }
+
+    @Override
+    public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+        for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
+            float amax = 0.0f;
+            for (int j = 0; j < QK; j++) {
+                float a = Math.abs(x[xo + j]);
+                amax = amax > a ? amax : a;
+            }
+            float d = amax / 127f;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            if (id > Float.MAX_VALUE) { // 1/d overflowed: ggml converts inf/NaN to int8 (x86: 0)
+                quantizeBlockReference(x, xo, y, yo);
+                continue;
+            }
+            short h = Fp16.fromFloat(d);
+            y[yo] = (byte) h;
+            y[yo + 1] = (byte) (h >> 8);
+            for (int j = 0; j < QK; j++) {
+                float v = x[xo + j] * id; // |v| <= 127 + rounding
+                int q = (int) v;
+                float r = v - q;
+                q += (r >= 0.5f ? 1 : 0) - (r <= -0.5f ? 1 : 0);
+                y[yo + 2 + j] = (byte) q;
+            }
+        }
+    }
+
+    @Override
+    public float decode(ByteBuffer buf, int p, int j) {
+        float d = Fp16.toFloat(buf.getShort(p));
+        return buf.get(p + 2 + j) * d;
+    }
+
+    @Override
+    public void dequantize(byte[] y, int yo, float[] x, int xo, int blocks) {
+        for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
+            float d = Fp16.toFloat(CMath.getShortLE(y, yo));
+            for (int j = 0; j < QK; j++) {
+                x[xo + j] = y[yo + 2 + j] * d;
+            }
+        }
+    }
+}
