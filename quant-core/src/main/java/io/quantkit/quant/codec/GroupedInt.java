@@ -1,0 +1,189 @@
+package io.quantkit.quant.codec;
+
+import io.quantkit.tensor.DType;
+import io.quantkit.tensor.Shape;
+import io.quantkit.tensor.StoredArray;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The integer-grid engine behind {@link IntCodec} and {@link OutlierCodec}: groups of {@code g} consecutive
+ * elements of a row share one scale (and, asymmetric, one zero point). See {@link IntCodec} for the rules.
+ */
+final class GroupedInt {
+    final int bits;
+    final boolean asym;
+    final long rows;
+    final int cols;
+    final int group;        // effective group length (≤ cols; 0 only when cols == 0)
+    final int groupsPerRow;
+
+    GroupedInt(Shape shape, int bits, int groupParam, boolean asym) {
+        if (shape.rowLength() > CodecSupport.MAX_ELEMENTS) {
+            throw new IllegalArgumentException("row length (" + shape.rowLength() + ") exceeds the maximum ("
+                    + CodecSupport.MAX_ELEMENTS + ")");
+        }
+        this.bits = bits;
+        this.asym = asym;
+        this.rows = shape.rows();
+        this.cols = (int) shape.rowLength();
+        this.group = groupParam == 0 || groupParam > cols ? cols : groupParam;
+        this.groupsPerRow = cols == 0 ? 0 : (int) CodecSupport.ceilDiv(cols, group);
+    }
+
+    int scaleCount() {
+        return Math.toIntExact(rows * groupsPerRow);
+    }
+
+    /** Stored arrays in order: codes, scales, then zeros if asymmetric. */
+    List<StoredArray> encode(float[] w, Shape shape) {
+        int qmax = (1 << (bits - 1)) - 1;
+        int levels = (1 << bits) - 1;
+        int nScales = scaleCount();
+        float[] scales = new float[nScales];
+        float[] mins = asym ? new float[nScales] : null;
+        // pass 1: raw scales
+        for (int k = 0; k < nScales; k++) {
+            int start = start(k);
+            int end = end(k, start);
+            if (asym) {
+                float mn = 0;
+                float mx = 0;
+                for (int i = start; i < end; i++) {
+                    float v = w[i];
+                    mn = Math.min(mn, v);
+                    mx = Math.max(mx, v);
+                }
+                mins[k] = mn;
+                scales[k] = (float) (((double) mx - mn) / levels);
+            } else {
+                float amax = 0;
+                for (int i = start; i < end; i++) {
+                    amax = Math.max(amax, Math.abs(w[i]));
+                }
+                scales[k] = amax / qmax;
+            }
+        }
+        DType scaleType = Scales16.choose(scales);
+        Scales16.roundUp(scales, scaleType);
+        // pass 2: codes
+        byte[] codes = new byte[w.length];
+        byte[] zeros = asym ? new byte[nScales] : null;
+        int mask = levels;
+        int qmin = -(1 << (bits - 1));
+        for (int k = 0; k < nScales; k++) {
+            int start = start(k);
+            int end = end(k, start);
+            float s = scales[k];
+            if (s == 0) {
+                continue; // all-zero group: codes 0 (sym: q = 0; asym: q = z = 0)
+            }
+            if (asym) {
+                int z = clamp((int) Math.rint(-mins[k] / s), 0, levels);
+                zeros[k] = (byte) z;
+                for (int i = start; i < end; i++) {
+                    codes[i] = (byte) clamp((int) Math.rint(w[i] / s) + z, 0, levels);
+                }
+            } else {
+                for (int i = start; i < end; i++) {
+                    codes[i] = (byte) (clamp((int) Math.rint(w[i] / s), qmin, qmax) & mask);
+                }
+            }
+        }
+        List<StoredArray> out = new ArrayList<>(3);
+        byte[] packed = BitPacking.pack(codes, w.length, bits);
+        out.add(StoredArray.of("codes", DType.U8, Shape.of(packed.length), CodecSupport.le(packed)));
+        Shape perRow = CodecSupport.perRowShape(shape, groupsPerRow);
+        out.add(Scales16.store("scales", scales, scaleType, perRow));
+        if (asym) {
+            out.add(StoredArray.of("zeros", DType.U8, perRow, CodecSupport.le(zeros)));
+        }
+        return out;
+    }
+
+    /** Validates codes/scales/zeros at positions 0..2 of {@code arrays}; returns how many it consumed. */
+    int validate(String name, io.quantkit.quant.Scheme scheme, Shape shape, List<StoredArray> arrays) {
+        int codeBytes = BitPacking.packedBytes(shape.numel(), bits);
+        CodecSupport.expect(scheme, arrays, 0, "codes", Shape.of(codeBytes), DType.U8);
+        Shape perRow = CodecSupport.perRowShape(shape, groupsPerRow);
+        CodecSupport.expect(scheme, arrays, 1, "scales", perRow, DType.F16, DType.BF16);
+        if (asym) {
+            CodecSupport.expect(scheme, arrays, 2, "zeros", perRow, DType.U8);
+            return 3;
+        }
+        return 2;
+    }
+
+    private int start(int k) {
+        return (k / groupsPerRow) * cols + (k % groupsPerRow) * group;
+    }
+
+    private int end(int k, int start) {
+        int rowEnd = (k / groupsPerRow + 1) * cols;
+        return Math.min(start + group, rowEnd);
+    }
+
+    static int clamp(int v, int lo, int hi) {
+        return v < lo ? lo : Math.min(v, hi);
+    }
+
+    /** Decoding view over stored arrays (codes as a buffer, scales and zeros decoded once). */
+    final class Decoder {
+        private final ByteBuffer codes;
+        private final float[] scales;
+        private final byte[] zeros;
+        private final int shift = 32 - bits;
+
+        Decoder(List<StoredArray> arrays) {
+            this.codes = arrays.get(0).data();
+            this.scales = Scales16.load(arrays.get(1));
+            if (asym) {
+                ByteBuffer z = arrays.get(2).data();
+                this.zeros = new byte[z.remaining()];
+                z.get(this.zeros);
+            } else {
+                this.zeros = null;
+            }
+        }
+
+        float get(long index) {
+            long row = index / cols;
+            int col = (int) (index - row * cols);
+            int k = (int) (row * groupsPerRow + col / group);
+            int code = BitPacking.read(codes, index, bits);
+            if (asym) {
+                return (code - (zeros[k] & 0xff)) * scales[k];
+            }
+            return ((code << shift) >> shift) * scales[k];
+        }
+
+        void decode(long from, float[] dst, int off, int len) {
+            int[] tmp = new int[Math.min(len, Math.max(group, 1))];
+            long i = from;
+            int done = 0;
+            while (done < len) {
+                long row = i / cols;
+                int col = (int) (i - row * cols);
+                int gi = col / group;
+                int segLen = Math.min(Math.min((gi + 1) * group, cols) - col, len - done);
+                int k = (int) (row * groupsPerRow + gi);
+                float s = scales[k];
+                BitPacking.unpack(codes, i, segLen, bits, tmp);
+                int o = off + done;
+                if (asym) {
+                    int z = zeros[k] & 0xff;
+                    for (int j = 0; j < segLen; j++) {
+                        dst[o + j] = (tmp[j] - z) * s;
+                    }
+                } else {
+                    for (int j = 0; j < segLen; j++) {
+                        dst[o + j] = ((tmp[j] << shift) >> shift) * s;
+                    }
+                }
+                done += segLen;
+                i += segLen;
+            }
+        }
+    }
+}

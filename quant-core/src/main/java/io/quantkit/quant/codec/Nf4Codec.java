@@ -1,0 +1,157 @@
+package io.quantkit.quant.codec;
+
+import io.quantkit.quant.Codec;
+import io.quantkit.quant.QuantizedTensor;
+import io.quantkit.quant.Scheme;
+import io.quantkit.quant.SchemeKind;
+import io.quantkit.tensor.DType;
+import io.quantkit.tensor.Shape;
+import io.quantkit.tensor.StoredArray;
+import io.quantkit.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * {@code nf4}: bitsandbytes NormalFloat4. Blocks of {@code block} (default 64) consecutive elements of the
+ * flattened tensor (as bitsandbytes does; blocks may span rows, the last block may be shorter) share a
+ * float32 absmax scale; each element stores the index of the nearest of the 16 NF4 table values.
+ *
+ * <pre>
+ * a = max |w| over the block (float32);  x = w / a (float32 division)
+ * code = the index of the table value nearest to x; at an exact midpoint the lower value (as the
+ *        bitsandbytes decision tree, which compares x &gt; midpoint); a = 0 → code 7 (the table's 0)
+ * w' = table[code] · a
+ * layout:
+ *   "codes"  U8 [⌈n/2⌉]  4-bit codes, two per byte, element 2j in the low nibble (bitsandbytes uses the
+ *                        high nibble first; this is the project's common packing, see BitPacking)
+ *   "scales" F32 [⌈n/block⌉]  absmax per block
+ * error: |w − w'| ≤ a · (largest half-gap of the table, (1 − 0.69619280)/2 ≈ 0.1519).  NaN/Inf: rejected.
+ * </pre>
+ * bits per weight: 4 + 32/block (4.5 at block 64). Re-quantizing a result reproduces it exactly.
+ */
+public final class Nf4Codec implements Codec {
+    /** The NF4 values of bitsandbytes (float32), ascending; index 7 is 0. */
+    private static final float[] TABLE = {
+        -1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
+        -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,
+        0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
+        0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f,
+    };
+    private static final float[] MID = new float[15];
+
+    static {
+        for (int i = 0; i < 15; i++) {
+            MID[i] = (TABLE[i] + TABLE[i + 1]) / 2;
+        }
+    }
+
+    private final Scheme scheme;
+    private final int block;
+
+    public Nf4Codec(Scheme scheme) {
+        if (scheme.kind() != SchemeKind.NF4) {
+            throw new IllegalArgumentException("Nf4Codec does not handle " + scheme);
+        }
+        this.scheme = scheme;
+        this.block = scheme.intParam("block");
+    }
+
+    /** The table value for a 4-bit code. */
+    public static float value(int code) {
+        return TABLE[code];
+    }
+
+    /** The code of the table value nearest to {@code x} (ties to the lower value). */
+    static int nearest(float x) {
+        // branch-light binary search over the 15 midpoints: count of midpoints strictly below x
+        int c = x > MID[7] ? 8 : 0;
+        c += x > MID[c + 3] ? 4 : 0;
+        c += x > MID[c + 1] ? 2 : 0;
+        c += x > MID[c] ? 1 : 0;
+        return c;
+    }
+
+    @Override
+    public Scheme scheme() {
+        return scheme;
+    }
+
+    @Override
+    public QuantizedTensor quantize(Tensor source) {
+        Shape shape = source.shape();
+        float[] w = CodecSupport.readFinite(source, scheme);
+        int n = w.length;
+        int blocks = (int) CodecSupport.ceilDiv(n, block);
+        float[] scales = new float[blocks];
+        byte[] codes = new byte[n];
+        for (int b = 0; b < blocks; b++) {
+            int start = b * block;
+            int end = Math.min(start + block, n);
+            float a = 0;
+            for (int i = start; i < end; i++) {
+                a = Math.max(a, Math.abs(w[i]));
+            }
+            scales[b] = a;
+            if (a == 0) {
+                for (int i = start; i < end; i++) {
+                    codes[i] = 7;
+                }
+                continue;
+            }
+            for (int i = start; i < end; i++) {
+                codes[i] = (byte) nearest(w[i] / a);
+            }
+        }
+        byte[] packed = BitPacking.pack(codes, n, 4);
+        ByteBuffer sb = CodecSupport.allocate(4L * blocks);
+        for (float s : scales) {
+            sb.putFloat(s);
+        }
+        sb.flip();
+        return new Nf4Tensor(scheme, shape, block, List.of(
+                StoredArray.of("codes", DType.U8, Shape.of(packed.length), CodecSupport.le(packed)),
+                StoredArray.of("scales", DType.F32, Shape.of(blocks), sb)));
+    }
+
+    @Override
+    public QuantizedTensor fromArrays(Shape shape, List<StoredArray> arrays) {
+        CodecSupport.expectCount(scheme, arrays, 2);
+        CodecSupport.expect(scheme, arrays, 0, "codes", Shape.of(BitPacking.packedBytes(shape.numel(), 4)), DType.U8);
+        CodecSupport.expect(scheme, arrays, 1, "scales", Shape.of(CodecSupport.ceilDiv(shape.numel(), block)),
+                DType.F32);
+        return new Nf4Tensor(scheme, shape, block, arrays);
+    }
+
+    private static final class Nf4Tensor extends PackedTensor {
+        private final int block;
+        private final ByteBuffer codes;
+        private final float[] scales;
+
+        Nf4Tensor(Scheme scheme, Shape shape, int block, List<StoredArray> arrays) {
+            super(scheme, shape, arrays);
+            this.block = block;
+            this.codes = arrays.get(0).data();
+            ByteBuffer sb = arrays.get(1).data();
+            this.scales = new float[(int) arrays.get(1).shape().numel()];
+            for (int i = 0; i < scales.length; i++) {
+                scales[i] = sb.getFloat(4 * i);
+            }
+        }
+
+        @Override
+        public float getFloat(long index) {
+            checkIndex(index);
+            return TABLE[BitPacking.read(codes, index, 4)] * scales[(int) (index / block)];
+        }
+
+        @Override
+        public void dequantize(long from, float[] dst, int off, int len) {
+            checkRange(from, dst, off, len);
+            for (int j = 0; j < len; j++) {
+                int i = (int) from + j;
+                int b = codes.get(i >>> 1);
+                dst[off + j] = TABLE[(b >>> ((i & 1) << 2)) & 0x0f] * scales[i / block];
+            }
+        }
+    }
+}
