@@ -1,6 +1,7 @@
 package io.quantkit.quant;
 
 import io.quantkit.quant.codec.DenseCodec;
+import io.quantkit.quant.codec.Fp8Codec;
 import io.quantkit.quant.codec.IntCodec;
 import io.quantkit.quant.codec.Nf4Codec;
 import io.quantkit.quant.codec.OutlierCodec;
@@ -15,7 +16,7 @@ public final class Codecs {
     public static Codec forScheme(Scheme scheme) {
         return switch (scheme.kind()) {
             case F32, BF16, F16 -> new DenseCodec(scheme);
-            case FP8_E4M3, FP8_E5M2 -> notYet(scheme);
+            case FP8_E4M3, FP8_E5M2 -> new Fp8Codec(scheme);
             case INT, INT8, INT4 -> new IntCodec(scheme);
             case INT4_OUTLIERS -> new OutlierCodec(scheme);
             case TERNARY -> new TernaryCodec(scheme);

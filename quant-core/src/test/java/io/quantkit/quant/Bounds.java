@@ -52,9 +52,46 @@ final class Bounds {
                     }
                 }
             }
+            case FP8_E4M3 -> fp8Bound(scheme, w, shape, 448f, 3, 0x1p-9, b);
+            case FP8_E5M2 -> fp8Bound(scheme, w, shape, 57344f, 2, 0x1p-16, b);
             default -> throw new AssertionError("no error bound for " + scheme.kind() + "; add one here");
         }
         return b;
+    }
+
+    /** Half an FP8 ulp of w/s (relative 2^-(m+1) for normals, half the smallest subnormal below), times s. */
+    private static void fp8Bound(Scheme scheme, float[] w, Shape shape, float max, int m, double minSub,
+                                 double[] b) {
+        int n = w.length;
+        int cols = (int) shape.rowLength();
+        String mode = scheme.param("scale");
+        int block = scheme.intParam("block");
+        int[] unit = new int[n];
+        int units;
+        if (mode.equals("tensor")) {
+            units = 1;
+        } else if (mode.equals("channel")) {
+            units = cols == 0 ? 0 : n / cols;
+            for (int i = 0; i < n; i++) {
+                unit[i] = i / cols;
+            }
+        } else {
+            int bc = cols == 0 ? 0 : (cols + block - 1) / block;
+            units = 0;
+            for (int i = 0; i < n; i++) {
+                unit[i] = (i / cols / block) * bc + (i % cols) / block;
+                units = Math.max(units, unit[i] + 1);
+            }
+        }
+        double[] amax = new double[Math.max(units, 1)];
+        for (int i = 0; i < n; i++) {
+            amax[unit[i]] = Math.max(amax[unit[i]], Math.abs(w[i]));
+        }
+        for (int i = 0; i < n; i++) {
+            double s = amax[unit[i]] / max;
+            double a = Math.abs(w[i]);
+            b[i] = Math.max(a * Math.scalb(1.0, -(m + 1)), s * minSub / 2) + a * F32_SLACK;
+        }
     }
 
     private static boolean asym(Scheme s) {

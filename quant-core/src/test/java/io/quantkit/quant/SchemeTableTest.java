@@ -33,12 +33,12 @@ class SchemeTableTest {
     static final long SEED = 0x5EED_2026L;
 
     /** Kinds that have no codec yet. When a codec lands, {@link #exceptionsAreExactlyTheKindsWithoutCodec} fails until it is removed here and given a bound. */
-    static final Set<SchemeKind> WITHOUT_CODEC = EnumSet.of(SchemeKind.FP8_E4M3, SchemeKind.FP8_E5M2,
+    static final Set<SchemeKind> WITHOUT_CODEC = EnumSet.of(
             SchemeKind.MXFP4, SchemeKind.Q8_0, SchemeKind.Q4_0, SchemeKind.Q4_1, SchemeKind.TQ1_0, SchemeKind.TQ2_0);
 
     /** Quantizing the dequantized result reproduces the stored arrays byte for byte. */
     static final Set<SchemeKind> REQUANT_EXACT = EnumSet.of(SchemeKind.F32, SchemeKind.BF16, SchemeKind.F16,
-            SchemeKind.INT, SchemeKind.INT8, SchemeKind.INT4, SchemeKind.NF4);
+            SchemeKind.INT, SchemeKind.INT8, SchemeKind.INT4, SchemeKind.NF4, SchemeKind.FP8_E4M3, SchemeKind.FP8_E5M2);
 
     /** Dense kinds keep NaN/Inf (documented); every other kind rejects them. */
     static final Set<SchemeKind> KEEPS_NON_FINITE = EnumSet.of(SchemeKind.F32, SchemeKind.BF16, SchemeKind.F16);
@@ -76,7 +76,9 @@ class SchemeTableTest {
                 "int8:asym", "int8:group=64", "int4:group=32,asym", "int4:group=64", "int4:group=0",
                 "int4-outliers:budget=5%", "int4-outliers:budget=0.02,group=32", "int4-outliers:budget=5bpw,asym",
                 "int4-outliers:budget=0", "ternary:scale=channel", "ternary:scale=group,group=32",
-                "ternary:pack=base3", "ternary:scale=group,group=7,pack=base3", "nf4:block=32", "nf4:block=7");
+                "ternary:pack=base3", "ternary:scale=group,group=7,pack=base3", "nf4:block=32", "nf4:block=7",
+                "fp8-e4m3:scale=channel", "fp8-e4m3:scale=block,block=16", "fp8-e4m3:scale=block,block=2,overflow=nan",
+                "fp8-e5m2:scale=channel", "fp8-e5m2:scale=block,block=3", "fp8-e5m2:overflow=inf");
     }
 
     @ParameterizedTest

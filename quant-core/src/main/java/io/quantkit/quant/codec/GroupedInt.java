@@ -1,5 +1,6 @@
 package io.quantkit.quant.codec;
 
+import io.quantkit.format.IntGrid;
 import io.quantkit.tensor.DType;
 import io.quantkit.tensor.Shape;
 import io.quantkit.tensor.StoredArray;
@@ -38,8 +39,7 @@ final class GroupedInt {
 
     /** Stored arrays in order: codes, scales, then zeros if asymmetric. */
     List<StoredArray> encode(float[] w, Shape shape) {
-        int qmax = (1 << (bits - 1)) - 1;
-        int levels = (1 << bits) - 1;
+        IntGrid grid = asym ? IntGrid.unsigned(bits) : IntGrid.symmetric(bits);
         int nScales = scaleCount();
         float[] scales = new float[nScales];
         float[] mins = asym ? new float[nScales] : null;
@@ -56,22 +56,21 @@ final class GroupedInt {
                     mx = Math.max(mx, v);
                 }
                 mins[k] = mn;
-                scales[k] = (float) (((double) mx - mn) / levels);
+                scales[k] = grid.asymmetricScale(mn, mx);
             } else {
                 float amax = 0;
                 for (int i = start; i < end; i++) {
                     amax = Math.max(amax, Math.abs(w[i]));
                 }
-                scales[k] = amax / qmax;
+                scales[k] = grid.symmetricScale(amax);
             }
         }
         DType scaleType = Scales16.choose(scales);
         Scales16.roundUp(scales, scaleType);
-        // pass 2: codes
+        // pass 2: codes, with the stored (rounded-up) scale
         byte[] codes = new byte[w.length];
         byte[] zeros = asym ? new byte[nScales] : null;
-        int mask = levels;
-        int qmin = -(1 << (bits - 1));
+        int mask = (1 << bits) - 1;
         for (int k = 0; k < nScales; k++) {
             int start = start(k);
             int end = end(k, start);
@@ -80,14 +79,14 @@ final class GroupedInt {
                 continue; // all-zero group: codes 0 (sym: q = 0; asym: q = z = 0)
             }
             if (asym) {
-                int z = clamp((int) Math.rint(-mins[k] / s), 0, levels);
+                int z = grid.zeroPoint(mins[k], s);
                 zeros[k] = (byte) z;
                 for (int i = start; i < end; i++) {
-                    codes[i] = (byte) clamp((int) Math.rint(w[i] / s) + z, 0, levels);
+                    codes[i] = (byte) grid.quantize(w[i], s, z);
                 }
             } else {
                 for (int i = start; i < end; i++) {
-                    codes[i] = (byte) (clamp((int) Math.rint(w[i] / s), qmin, qmax) & mask);
+                    codes[i] = (byte) (grid.quantizeScaled(w[i] / s) & mask);
                 }
             }
         }
@@ -103,7 +102,7 @@ final class GroupedInt {
     }
 
     /** Validates codes/scales/zeros at positions 0..2 of {@code arrays}; returns how many it consumed. */
-    int validate(String name, io.quantkit.quant.Scheme scheme, Shape shape, List<StoredArray> arrays) {
+    int validate(io.quantkit.quant.Scheme scheme, Shape shape, List<StoredArray> arrays) {
         int codeBytes = BitPacking.packedBytes(shape.numel(), bits);
         CodecSupport.expect(scheme, arrays, 0, "codes", Shape.of(codeBytes), DType.U8);
         Shape perRow = CodecSupport.perRowShape(shape, groupsPerRow);
@@ -122,10 +121,6 @@ final class GroupedInt {
     private int end(int k, int start) {
         int rowEnd = (k / groupsPerRow + 1) * cols;
         return Math.min(start + group, rowEnd);
-    }
-
-    static int clamp(int v, int lo, int hi) {
-        return v < lo ? lo : Math.min(v, hi);
     }
 
     /** Decoding view over stored arrays (codes as a buffer, scales and zeros decoded once). */

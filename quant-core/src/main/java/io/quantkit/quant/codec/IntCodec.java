@@ -3,7 +3,6 @@ package io.quantkit.quant.codec;
 import io.quantkit.quant.Codec;
 import io.quantkit.quant.QuantizedTensor;
 import io.quantkit.quant.Scheme;
-import io.quantkit.quant.SchemeKind;
 import io.quantkit.tensor.Shape;
 import io.quantkit.tensor.StoredArray;
 import io.quantkit.tensor.Tensor;
@@ -23,10 +22,11 @@ import java.util.List;
  * symmetric (mode=sym):  qmax = 2^(b-1) − 1, s = up16(amax / qmax),
  *                        q = clamp(round_half_even(w / s), −2^(b-1), qmax),   w' = q·s
  * asymmetric (mode=asym): lo = min(0, min w), hi = max(0, max w), s = up16((hi − lo) / (2^b − 1)),
- *                        z = clamp(round_half_even(−lo / s), 0, 2^b − 1),
+ *                        z = clamp(round_half_even(−lo / s), 0, 2^b − 1)  (−lo / s in double),
  *                        q = clamp(round_half_even(w / s) + z, 0, 2^b − 1),  w' = (q − z)·s
  * up16(x): the smallest F16 (or BF16) value ≥ x, so the stored scale never clips the group's extreme.
- * w / s is a float32 division; an all-zero group has s = 0 and decodes to 0.
+ * w / s is a float32 division; an all-zero group has s = 0 and decodes to 0. Grid arithmetic is
+ * {@link io.quantkit.format.IntGrid}'s.
  * error bound: sym |w − w'| ≤ s/2; asym ≤ s (zero-point rounding adds up to s/2 at the clipped end).
  * NaN/Inf: rejected with IllegalArgumentException.
  * </pre>
@@ -74,14 +74,9 @@ public final class IntCodec implements Codec {
     @Override
     public QuantizedTensor fromArrays(Shape shape, List<StoredArray> arrays) {
         GroupedInt grid = new GroupedInt(shape, bits, group, asym);
-        int used = grid.validate("int", scheme, shape, arrays);
+        int used = grid.validate(scheme, shape, arrays);
         CodecSupport.expectCount(scheme, arrays, used);
         return new IntTensor(scheme, shape, grid, arrays);
-    }
-
-    /** Is this scheme kind one this codec handles? */
-    static boolean handles(SchemeKind kind) {
-        return kind == SchemeKind.INT || kind == SchemeKind.INT8 || kind == SchemeKind.INT4;
     }
 
     private static final class IntTensor extends PackedTensor {

@@ -128,7 +128,7 @@ public final class OutlierCodec implements Codec {
     @Override
     public QuantizedTensor fromArrays(Shape shape, List<StoredArray> arrays) {
         GroupedInt grid = new GroupedInt(shape, BITS, group, asym);
-        int used = grid.validate("int4-outliers", scheme, shape, arrays);
+        int used = grid.validate(scheme, shape, arrays);
         CodecSupport.expectCount(scheme, arrays, used + 2);
         if (used < arrays.size() && arrays.get(used).shape().rank() != 1) {
             throw new IllegalArgumentException(scheme + " 'outlier_index' must be 1-D");

@@ -1,5 +1,6 @@
 package io.quantkit.quant.codec;
 
+import io.quantkit.format.IntGrid;
 import io.quantkit.quant.Codec;
 import io.quantkit.quant.QuantizedTensor;
 import io.quantkit.quant.Scheme;
@@ -147,9 +148,9 @@ public final class TernaryCodec implements Codec {
             }
             return;
         }
+        IntGrid grid = IntGrid.ternary();
         for (int i = start; i < end; i++) {
-            double q = Math.rint(w[i] / s);
-            trits[i] = (byte) (q > 0 ? 2 : q < 0 ? 0 : 1);
+            trits[i] = (byte) (grid.quantizeScaled(w[i] / s) + 1);
         }
     }
 
