@@ -54,9 +54,44 @@ final class Bounds {
             }
             case FP8_E4M3 -> fp8Bound(scheme, w, shape, 448f, 3, 0x1p-9, b);
             case FP8_E5M2 -> fp8Bound(scheme, w, shape, 57344f, 2, 0x1p-16, b);
-            default -> throw new AssertionError("no error bound for " + scheme.kind() + "; add one here");
+            case Q8_0, Q4_0, Q4_1, TQ2_0, TQ1_0, MXFP4 -> ggmlBound(scheme.kind(), w, cols, b);
         }
         return b;
+    }
+
+    /**
+     * ggml block types, from ggml's definitions (block of 32, or 256 for tq*; fp16 scales rounded to nearest,
+     * which moves a decoded value by at most |q|·d·2^-11):
+     * q8_0 d = amax/127, q = round(x/d): ≤ d/2 + 127·d·2^-11;
+     * q4_0 d = ±amax/8 (sign of the extreme), q = min(15, ⌊x/d + 8.5⌋) − 8: the opposite extreme clips at 7·|d|,
+     *      so ≤ |d| + 8·|d|·2^-11;
+     * q4_1 d = (max − min)/15, q = ⌊(x − min)/d + 0.5⌋, x' = q·d + min (min in fp16): ≤ d/2 + 15·d·2^-11 + |min|·2^-11;
+     * tq1_0/tq2_0 d = amax, q ∈ {−1,0,1}: ≤ d/2 + d·2^-11;
+     * mxfp4 E8M0 power-of-two scale s ≤ amax/4 (x/s < 8) and E2M1 values up to 6 with gaps ≤ 2: ≤ 2s ≤ amax/2.
+     */
+    private static void ggmlBound(SchemeKind kind, float[] w, int cols, double[] b) {
+        int block = kind == SchemeKind.TQ1_0 || kind == SchemeKind.TQ2_0 ? 256 : 32;
+        for (int s = 0; s < w.length; s += block) {
+            int e = Math.min(s + block, w.length);
+            double amax = 0;
+            double lo = Double.POSITIVE_INFINITY;
+            double hi = Double.NEGATIVE_INFINITY;
+            for (int i = s; i < e; i++) {
+                amax = Math.max(amax, Math.abs(w[i]));
+                lo = Math.min(lo, w[i]);
+                hi = Math.max(hi, w[i]);
+            }
+            double bound = switch (kind) {
+                case Q8_0 -> amax / 127 * (0.5 + 127 * 0x1p-11);
+                case Q4_0 -> amax / 8 * (1 + 8 * 0x1p-11);
+                case Q4_1 -> (hi - lo) / 15 * (0.5 + 15 * 0x1p-11) + Math.abs(lo) * 0x1p-11;
+                case TQ1_0, TQ2_0 -> amax * (0.5 + 0x1p-11);
+                default -> amax / 2;
+            };
+            for (int i = s; i < e; i++) {
+                b[i] = bound * (1 + 1e-5) + Math.abs(w[i]) * F32_SLACK + 0x1p-24 * amax;
+            }
+        }
     }
 
     /** Half an FP8 ulp of w/s (relative 2^-(m+1) for normals, half the smallest subnormal below), times s. */
