@@ -1,8 +1,6 @@
 package io.quantkit.model;
 
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,8 +31,6 @@ public final class SentencePieceTokenizer implements Tokenizer {
 
     /** Largest vocabulary accepted. */
     public static final int MAX_VOCAB = 1 << 22;
-    /** Longest piece (bytes) accepted in a {@code tok.bin}. */
-    public static final int MAX_PIECE_BYTES = 1 << 16;
 
     private static final String SPM_SPACE = "\u2581";
 
@@ -98,37 +94,12 @@ public final class SentencePieceTokenizer implements Tokenizer {
     }
 
     /**
-     * Reads llama2.c's {@code tok.bin}: {@code int32 max_token_length}, then per token {@code float32 score,
-     * int32 length, bytes}. Ids 0, 1, 2 are unknown, BOS and EOS; {@code <0xXX>} pieces are byte fallbacks.
+     * llama2.c's {@code tok.bin} vocabulary (as {@link io.quantkit.io.llama2c.TokBinReader} reads it): spaces are
+     * plain spaces, a dummy space is prefixed.
      */
-    public static SentencePieceTokenizer readLlama2c(byte[] file, int vocabSize) {
-        if (vocabSize < 3 || vocabSize > MAX_VOCAB) {
-            throw new IllegalArgumentException("vocabulary size (" + vocabSize + ") must be in 3.." + MAX_VOCAB);
-        }
-        ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
-        try {
-            b.getInt(); // int32 max_token_length (not needed)
-            List<String> pieces = new ArrayList<>(vocabSize);
-            float[] scores = new float[vocabSize];
-            int[] types = new int[vocabSize];
-            for (int i = 0; i < vocabSize; i++) {
-                scores[i] = b.getFloat(); // float32 score
-                int len = b.getInt();     // int32 length
-                if (len < 0 || len > MAX_PIECE_BYTES) {
-                    throw new IllegalArgumentException("token " + i + " length (" + len + ") exceeds the maximum ("
-                            + MAX_PIECE_BYTES + ")");
-                }
-                byte[] bytes = new byte[len];
-                b.get(bytes);
-                String p = new String(bytes, StandardCharsets.UTF_8);
-                pieces.add(p);
-                types[i] = i == 0 ? TYPE_UNKNOWN : i <= 2 ? TYPE_CONTROL
-                        : parseByteToken(p) >= 0 ? TYPE_BYTE : TYPE_NORMAL;
-            }
-            return new SentencePieceTokenizer(pieces, scores, types, 1, 2, 0, false, true);
-        } catch (java.nio.BufferUnderflowException e) {
-            throw new IllegalArgumentException("tokenizer file is truncated: it holds fewer than " + vocabSize + " tokens");
-        }
+    public static SentencePieceTokenizer ofLlama2c(List<String> pieces, float[] scores, int[] types, int bos, int eos,
+                                                   int unk) {
+        return new SentencePieceTokenizer(pieces, scores, types, bos, eos, unk, false, true);
     }
 
     private static int parseByteToken(String p) {

@@ -3,8 +3,8 @@ package io.quantkit.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.quantkit.model.LlamaModel;
-import io.quantkit.model.SentencePieceTokenizer;
-import io.quantkit.model.TestOnlyLlama2cLoader;
+import io.quantkit.model.Stories260K;
+import io.quantkit.model.Tokenizer;
 import io.quantkit.model.ThreadPool;
 import io.quantkit.testing.SharedData;
 import java.nio.charset.StandardCharsets;
@@ -18,13 +18,14 @@ import org.junit.jupiter.api.Test;
 @Tag("real-data")
 class PerplexityRealDataTest {
     static LlamaModel model;
-    static SentencePieceTokenizer tok;
+    static Tokenizer tok;
     static byte[] corpus;
 
     @BeforeAll
     static void load() throws Exception {
-        model = LlamaModel.load(TestOnlyLlama2cLoader.load(SharedData.path("stories260K/stories260K.bin")));
-        tok = SentencePieceTokenizer.readLlama2c(Files.readAllBytes(SharedData.path("stories260K/tok512.bin")), 512);
+        Stories260K s = Stories260K.bin();
+        model = s.model;
+        tok = s.tokenizer;
         corpus = Files.readAllBytes(SharedData.path("corpora/tinystories_val_sample.txt"));
     }
 

@@ -4,10 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -55,27 +51,18 @@ class SentencePieceTokenizerTest {
     }
 
     @Test
-    void readsLlama2cTokBin() {
-        // tok.bin: int32 max_len, then (float32 score, int32 len, bytes) per token; spaces are plain ' '
-        String[] pieces = {"<unk>", "\n<s>\n", "\n</s>\n", "<0x0A>", " ", "h", "i", " h", "hi", " hi"};
+    void llama2cVocabularyUsesPlainSpaces() {
+        List<String> pieces = List.of("<unk>", "\n<s>\n", "\n</s>\n", "<0x0A>", " ", "h", "i", " h", "hi", " hi");
         float[] scores = {0, 0, 0, 0, -1, -2, -3, -4, -5, -6};
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 6);
-        out.writeBytes(b.array());
-        for (int i = 0; i < pieces.length; i++) {
-            byte[] p = pieces[i].getBytes(StandardCharsets.UTF_8);
-            out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putFloat(scores[i]).putInt(p.length)
-                    .array());
-            out.writeBytes(p);
-        }
-        SentencePieceTokenizer t = SentencePieceTokenizer.readLlama2c(out.toByteArray(), pieces.length);
+        int[] types = {SentencePieceTokenizer.TYPE_UNKNOWN, C, C, B, N, N, N, N, N, N};
+        SentencePieceTokenizer t = SentencePieceTokenizer.ofLlama2c(pieces, scores, types, 1, 2, 0);
         // " hi": pairs " h" (-4) and "hi" (-5): " h" merges first, then " h"+"i" = " hi" (9)
         assertArrayEquals(new int[] {1, 9}, t.encode("hi", true));
-        // "\n" is not a piece: byte fallback <0x0A> = 3; "i" alone stays 6
+        // "\n" is not a piece: byte fallback <0x0A> = 3; " " (4) and "i" (6) do not merge (" i" is no piece)
         assertArrayEquals(new int[] {9, 3, 4, 6}, t.encode("hi\n i", false));
-        assertEquals("hi\n", t.decode(new int[] {1, 7, 6, 3, 2}));
+        assertEquals("hi\n i", t.decode(new int[] {1, 9, 3, 4, 6, 2}));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> SentencePieceTokenizer.readLlama2c(out.toByteArray(), 11));
-        assertEquals("tokenizer file is truncated: it holds fewer than 11 tokens", e.getMessage());
+                () -> SentencePieceTokenizer.ofLlama2c(pieces, scores, types, 1, 10, 0));
+        assertEquals("special token id (10) is outside the vocabulary 0..9", e.getMessage());
     }
 }

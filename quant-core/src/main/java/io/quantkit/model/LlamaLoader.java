@@ -1,0 +1,96 @@
+package io.quantkit.model;
+
+import io.quantkit.io.Checkpoint;
+import io.quantkit.io.Container;
+import io.quantkit.io.Metadata;
+import io.quantkit.io.TokenizerData;
+import io.quantkit.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Builds {@link LlamaWeights} and a {@link Tokenizer} from an opened {@link Checkpoint} (GGUF with
+ * {@code general.architecture = llama}, or a llama2.c {@code .bin}, whose reader uses the same names and keys).
+ *
+ * <p>RoPE: llama.cpp evaluates the {@code llama} architecture with adjacent-pair ("normal") rotation; GGUF
+ * converters permute Hugging Face q/k weights into that layout, and llama2.c uses it natively.
+ */
+public final class LlamaLoader {
+    private LlamaLoader() {
+    }
+
+    /** The configuration from {@code llama.*} metadata; vocabulary size from the embedding's rows. */
+    public static LlamaConfig config(Checkpoint cp) {
+        Metadata m = cp.metadata();
+        String arch = m.contains("general.architecture") ? m.getString("general.architecture") : "";
+        if (!arch.equals("llama")) {
+            throw new IllegalArgumentException(cp.path().getFileName() + " is not a Llama model (general.architecture is '"
+                    + arch + "')");
+        }
+        int dim = m.getInt("llama.embedding_length");
+        int heads = m.getInt("llama.attention.head_count");
+        int kvHeads = m.contains("llama.attention.head_count_kv") ? m.getInt("llama.attention.head_count_kv") : heads;
+        if (m.contains("llama.rope.dimension_count") && m.getInt("llama.rope.dimension_count") != dim / Math.max(1, heads)) {
+            throw new IllegalArgumentException("partial RoPE (llama.rope.dimension_count "
+                    + m.getInt("llama.rope.dimension_count") + " of head size " + dim / Math.max(1, heads)
+                    + ") is not supported");
+        }
+        Tensor emb = cp.tensor(LlamaWeights.TOKEN_EMBD);
+        int vocab = Math.toIntExact(emb.shape().dim(0));
+        float eps = m.contains("llama.attention.layer_norm_rms_epsilon")
+                ? (float) m.getDouble("llama.attention.layer_norm_rms_epsilon") : 1e-5f;
+        float theta = m.contains("llama.rope.freq_base") ? (float) m.getDouble("llama.rope.freq_base") : 10000f;
+        return new LlamaConfig(dim, m.getInt("llama.feed_forward_length"), m.getInt("llama.block_count"), heads,
+                kvHeads, vocab, m.getInt("llama.context_length"), eps, theta, RopeStyle.ADJACENT_PAIRS);
+    }
+
+    /**
+     * The model's tensors as lazy views over the checkpoint (decoded when a {@link LlamaModel} is built). A
+     * {@code output.weight} is kept even when it aliases the embedding (llama2.c's shared classifier), as llama.cpp
+     * does, so it is quantized like any other tensor.
+     */
+    public static LlamaWeights weights(Checkpoint cp) {
+        LlamaConfig c = config(cp);
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        for (String name : LlamaWeights.expectedNames(c, cp.has(LlamaWeights.OUTPUT))) {
+            t.put(name, cp.tensor(name));
+        }
+        for (String name : cp.names()) {
+            if (!t.containsKey(name) && !name.equals("rope_freqs.weight")) {
+                throw new IllegalArgumentException("tensor '" + name + "' is not part of a Llama model");
+            }
+        }
+        return LlamaWeights.of(c, t);
+    }
+
+    /** The tokenizer the checkpoint carries; throws if it has none. */
+    public static Tokenizer tokenizer(Checkpoint cp) {
+        TokenizerData d = cp.tokenizer().orElseThrow(() -> new IllegalArgumentException(cp.path().getFileName()
+                + " carries no tokenizer (for a llama2.c .bin, give --tokenizer tok.bin)"));
+        boolean addSpacePrefix = !cp.metadata().contains("tokenizer.ggml.add_space_prefix")
+                || cp.metadata().getBool("tokenizer.ggml.add_space_prefix");
+        return tokenizer(d, cp.container(), addSpacePrefix);
+    }
+
+    /** A tokenizer for {@code data} read from a container of kind {@code container}. */
+    public static Tokenizer tokenizer(TokenizerData d, Container container, boolean addSpacePrefix) {
+        String model = d.model().toLowerCase(Locale.ROOT);
+        switch (model) {
+            case "llama": {
+                float[] scores = d.hasScores() ? d.scores() : new float[d.size()];
+                int bos = d.bosId() >= 0 ? d.bosId() : 1;
+                int eos = d.eosId() >= 0 ? d.eosId() : 2;
+                int unk = d.unkId() >= 0 ? d.unkId() : 0;
+                return container == Container.LLAMA2C
+                        ? SentencePieceTokenizer.ofLlama2c(d.tokens(), scores, d.tokenTypes(), bos, eos, unk)
+                        : SentencePieceTokenizer.ofGguf(d.tokens(), scores, d.tokenTypes(), bos, eos, unk,
+                                addSpacePrefix);
+            }
+            case "gpt2":
+                return Gpt2Tokenizer.of(d.tokens(), d.merges(), d.tokenTypes(), d.bosId(), d.eosId());
+            default:
+                throw new IllegalArgumentException("tokenizer model '" + d.model() + "' is not supported (llama, gpt2)");
+        }
+    }
+}
