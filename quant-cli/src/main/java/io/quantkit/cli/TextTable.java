@@ -73,6 +73,6 @@ public final class TextTable {
             sb.append(i == 0 ? "" : "  ");
             sb.append(numeric[i] ? pad + c : (i == w.length - 1 ? c : c + pad));
         }
-        out.println(sb);
+        out.println(sb.toString().stripTrailing());
     }
 }

@@ -7,8 +7,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code --threads N} for commands that work in parallel ({@code @Mixin}); 0 means one per processor. */
 public final class ThreadsOption {
-    /** Upper bound on --threads: far above any machine, low enough to catch a typo such as 80000. */
-    static final int MAX_THREADS = 4096;
+    /** Upper bound on --threads (the converter's limit): catches a typo such as 80000. */
+    static final int MAX_THREADS = 256;
 
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
