@@ -77,7 +77,14 @@ public final class Fp16 {
         Objects.checkFromIndexSize(srcOffset, length, src.length);
         Objects.checkFromIndexSize(dstOffset, length, dst.length);
         for (int i = 0; i < length; i++) {
-            dst[dstOffset + i] = fromFloat(src[srcOffset + i]);
+            int bits = Float.floatToRawIntBits(src[srcOffset + i]);
+            int abs = bits & 0x7fffffff;
+            if (abs >= 0x38800000 && abs < 0x477ff000) { // result is a normal half: the common case, inline
+                int r = abs - 0x38000000;
+                dst[dstOffset + i] = (short) (((bits >>> 16) & 0x8000) | ((r + 0x0fff + ((r >>> 13) & 1)) >>> 13));
+            } else {
+                dst[dstOffset + i] = fromFloat(src[srcOffset + i]);
+            }
         }
     }
 

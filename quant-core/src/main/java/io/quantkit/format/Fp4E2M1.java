@@ -31,18 +31,34 @@ public final class Fp4E2M1 {
         -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f,
     };
 
+    /**
+     * UPPER_IF_ABOVE[k]: a magnitude above it gets code k + 1 rather than k. Midpoints whose tie goes up (to an
+     * even code: 0.75, 1.75, 3.5) are moved one float32 ulp down so that '>' includes the tie.
+     */
+    private static final float[] UPPER_IF_ABOVE = {
+        0.25f, Math.nextDown(0.75f), 1.25f, Math.nextDown(1.75f), 2.5f, Math.nextDown(3.5f), 5.0f,
+    };
+
     private Fp4E2M1() {
     }
 
     /** float32 → 4-bit code (0..15), round to nearest even, saturating; NaN → IllegalArgumentException. */
     public static int encode(float x) {
-        int bits = Float.floatToRawIntBits(x);
-        int abs = bits & 0x7fffffff;
-        if (abs > 0x7f800000) {
+        if (x != x) {
             throw new IllegalArgumentException("FP4 E2M1 has no NaN: cannot encode NaN.");
         }
-        int mag = MiniFloats.roundMagnitude(abs, 1, 1, 2.0f);
-        return ((bits >>> 28) & 0x8) | Math.min(mag, 7);
+        float a = Math.abs(x);
+        // code = number of boundaries below a (binary search); a boundary is the midpoint between neighbours,
+        // and at a midpoint the even code wins: 0.25 → 0, 0.75 → 2, 1.25 → 2, 1.75 → 4, 2.5 → 4, 3.5 → 6,
+        // 5 → 6; above 5 (and +Inf) → 7 (= 6.0, saturation)
+        int mag = a > UPPER_IF_ABOVE[3] ? 4 : 0;
+        if (a > UPPER_IF_ABOVE[mag + 1]) {
+            mag += 2;
+        }
+        if (a > UPPER_IF_ABOVE[mag]) {
+            mag += 1;
+        }
+        return ((Float.floatToRawIntBits(x) >>> 28) & 0x8) | mag;
     }
 
     /** 4-bit code → exact value (only the low four bits of {@code code} are used). */

@@ -26,7 +26,8 @@ import java.util.Objects;
  * with the input's sign ({@code S.1111.111} for E4M3, {@code S.11111.10} for E5M2).
  *
  * <p><b>Decoding</b> is exact (a 256-entry table); every NaN code decodes to a float NaN with the code's
- * sign. Every finite and infinite code re-encodes to itself, and so does each E4M3 NaN code.
+ * sign. Every finite code re-encodes to itself in both modes, E5M2's ±Inf codes in the non-saturating mode
+ * (saturation turns them into ±max), and E4M3's two NaN codes too; E5M2's six NaN codes re-encode to NaN.
  *
  * <p>Immutable and thread-safe.
  */

@@ -6,7 +6,7 @@ package io.quantkit.format;
  * <pre>
  *   kind        codes q                      value            typical scale
  *   SYMMETRIC   -2^(b-1) .. 2^(b-1)-1        q * s            s = amax / qmax   (b = 2..8)
- *   UNSIGNED    0 .. 2^b - 1, zero point z   (q - z) * s      s = (max - min) / qmax, z = rhe(-min / s)
+ *   UNSIGNED    0 .. 2^b - 1, zero point z   (q - z) * s      s = (max - min) / qmax, z = roundHalfEven(-min / s)
  *   TERNARY     -1, 0, +1                    q * s            s = mean |w|  (BitNet b1.58 absmean)
  * </pre>
  * For b = 4: SYMMETRIC is -8..7, UNSIGNED 0..15. With s = amax/qmax the symmetric code -2^(b-1) is only
