@@ -5,8 +5,15 @@ import java.util.Objects;
 /**
  * bfloat16: the top 16 bits of an IEEE float32 (1 sign, 8 exponent, 7 mantissa bits).
  *
- * <p>Encoding rounds to nearest, ties to even. NaN stays NaN (quiet bit set, sign kept); infinities and
- * overflow to infinity follow IEEE. Decoding is exact.
+ * <pre>
+ *   bit 15   14..7      6..0       bias 127, same range as float32 (max 3.3895e38, subnormals to 2^-133)
+ *       S    EEEEEEEE   MMMMMMM    Inf S.11111111.0000000, NaN S.11111111.(non-zero)
+ * </pre>
+ *
+ * <p>Encoding rounds to nearest, ties to even (the dropped low half is compared with 0x8000). NaN stays NaN
+ * (quiet bit set, sign kept, top payload bits kept); overflow follows IEEE: |x| at or above the midpoint
+ * between the largest finite bf16 and 2^128 (float32 bits 0x7F7F8000) gives ±Inf. Decoding is exact.
+ * Tested against PyTorch on all 65,536 codes and every midpoint. Stateless and thread-safe.
  */
 public final class Bf16 {
     private Bf16() {

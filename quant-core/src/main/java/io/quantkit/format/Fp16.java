@@ -5,8 +5,14 @@ import java.util.Objects;
 /**
  * IEEE 754 binary16 (1 sign, 5 exponent, 10 mantissa bits; bias 15; max 65504; subnormals down to 2^-24).
  *
+ * <pre>
+ *   bit 15   14..10   9..0         normal (-1)^S * 2^(E-15) * 1.M, subnormal (E = 0) (-1)^S * 2^-14 * 0.M
+ *       S    EEEEE    MMMMMMMMMM   Inf S.11111.0000000000, NaN S.11111.(non-zero)
+ * </pre>
+ *
  * <p>Encoding rounds to nearest, ties to even; overflow gives ±Inf (values at or above 65520 round to Inf);
- * NaN stays NaN (quiet, sign kept). Decoding is exact. Same results as {@code Float.floatToFloat16} of Java 20+.
+ * NaN stays NaN (quiet, sign kept). Decoding is exact. Same results as {@code Float.floatToFloat16} of Java 20+;
+ * tested against numpy on all 65,536 codes and every midpoint. Stateless and thread-safe.
  */
 public final class Fp16 {
     private Fp16() {
