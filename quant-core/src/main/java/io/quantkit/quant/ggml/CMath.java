@@ -12,6 +12,66 @@ final class CMath {
     private CMath() {
     }
 
+    /** The largest float below 0.5: truncating {@code v + copySign(JUST_BELOW_HALF, v)} is roundf for |v| &lt; 2^23. */
+    static final float JUST_BELOW_HALF = 0.49999997f;
+
+    /**
+     * max |x[o..o+n)| as a float, computed on the bit patterns: for non-negative floats the integer order of the
+     * bits is the numeric order, so an integer maximum (branch-free, vectorizable) gives the same value as the
+     * scan {@code amax = MAX(amax, fabsf(v))}. Input must be finite (NaN would win).
+     */
+    static float absMax(float[] x, int o, int n) {
+        int m = 0;
+        for (int j = 0; j < n; j++) {
+            m = Math.max(m, Float.floatToRawIntBits(x[o + j]) & 0x7fffffff);
+        }
+        return Float.intBitsToFloat(m);
+    }
+
+    /**
+     * The value of the first element of x[o..o+n) whose |x| is largest (ggml's "if (amax &lt; fabsf(v)) { amax =
+     * fabsf(v); max = v; }" scan), or +0 when every element is zero.
+     */
+    static float signedAbsMax(float[] x, int o, int n) {
+        int m = Float.floatToRawIntBits(absMax(x, o, n));
+        if (m == 0) {
+            return 0.0f;
+        }
+        int j = 0;
+        while ((Float.floatToRawIntBits(x[o + j]) & 0x7fffffff) != m) {
+            j++;
+        }
+        return x[o + j];
+    }
+
+    /**
+     * Ternary digits {@code lroundf(x[o+j] * id) + 1} for j &lt; n into t, for |x * id| &lt;= 1 + rounding (so the
+     * digit is 0, 1 or 2): truncating {@code v + copySign(JUST_BELOW_HALF, v)} is roundf here.
+     */
+    static void trits(float[] x, int o, float id, byte[] t, int n) {
+        for (int j = 0; j < n; j++) {
+            float v = x[o + j] * id;
+            t[j] = (byte) ((int) (v + Math.copySign(JUST_BELOW_HALF, v)) + 1);
+        }
+    }
+
+    /**
+     * {@code v}, except that a zero is replaced by the first zero of x[o..o+n) with its own sign: C's
+     * {@code if (v < min) min = v} keeps the first of values that compare equal, and only -0 and +0 compare equal
+     * with different bits.
+     */
+    static float firstEqual(float[] x, int o, int n, float v) {
+        if (v != 0f) {
+            return v;
+        }
+        for (int j = 0; j < n; j++) {
+            if (x[o + j] == 0f) {
+                return x[o + j];
+            }
+        }
+        return v;
+    }
+
     /** C {@code roundf}: nearest integer, halfway cases away from zero; exact for every float. */
     static float roundf(float v) {
         if (!(Math.abs(v) < 0x1p23f)) {

@@ -69,6 +69,43 @@ final class Mxfp4Format implements BlockFormat {
         }
     }
 
+    /** The E2M1 magnitudes, doubled (positive half of {@link #KV}). */
+    private static final float[] LEVELS = {0, 1, 2, 3, 4, 6, 8, 12};
+    /** The level above each level; +Inf above the top so it never wins. */
+    private static final float[] UPPER = {1, 2, 3, 4, 6, 8, 12, Float.POSITIVE_INFINITY};
+    /** Index of the largest level not above s, by (int) s for 0 &lt;= s &lt; 16. */
+    private static final int[] LOWER = {0, 1, 2, 3, 4, 4, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7};
+
+    /**
+     * Fast path. With d = 2^(e-128) a normal float, scaling by 1/d is exact, so the errors can be compared in
+     * units of d; only the two levels around |x| can win (rounding is monotonic and the level spacing is far
+     * above the rounding of an error), and on a tie the lower index (the smaller magnitude) wins as in the scan.
+     */
+    @Override
+    public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+        byte[] codes = new byte[QK];
+        for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
+            int e = scaleExponent(CMath.absMax(x, xo, QK));
+            if (e < 2 || e > 250) { // subnormal or near-overflow scales: the literal scan
+                quantizeBlockReference(x, xo, y, yo);
+                continue;
+            }
+            float inv = CMath.e8m0Half(256 - e); // 2^(128-e) = 1/d, exact
+            y[yo] = (byte) e;
+            for (int j = 0; j < QK; j++) {
+                float v = x[xo + j];
+                float s = Math.abs(v) * inv; // < 16: amax < 16 d
+                int k = LOWER[(int) s];
+                k += UPPER[k] - s < s - LEVELS[k] ? 1 : 0;
+                int neg = Float.floatToRawIntBits(v) >>> 31;
+                codes[j] = (byte) (k + ((neg & ((k + 7) >>> 3)) << 3)); // negative and nonzero: index k + 8
+            }
+            for (int j = 0; j < QK / 2; j++) {
+                y[yo + 1 + j] = (byte) (codes[j] | (codes[j + QK / 2] << 4));
+            }
+        }
+    }
+
     @Override
     public float decode(ByteBuffer buf, int p, int j) {
         float d = CMath.e8m0Half(buf.get(p) & 0xff);

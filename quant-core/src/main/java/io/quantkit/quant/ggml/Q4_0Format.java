@@ -54,17 +54,9 @@ final class Q4_0Format implements BlockFormat {
 
     @Override
     public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+        byte[] codes = new byte[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
-            float amax = 0.0f;
-            float max = 0.0f;
-            for (int j = 0; j < QK; j++) {
-                float v = x[xo + j];
-                float a = Math.abs(v);
-                if (amax < a) {
-                    amax = a;
-                    max = v;
-                }
-            }
+            float max = CMath.signedAbsMax(x, xo, QK);
             float d = max / -8f;
             float id = d != 0 ? 1.0f / d : 0.0f;
             if (id > Float.MAX_VALUE || id < -Float.MAX_VALUE) {
@@ -74,11 +66,12 @@ final class Q4_0Format implements BlockFormat {
             short h = Fp16.fromFloat(d);
             y[yo] = (byte) h;
             y[yo + 1] = (byte) (h >> 8);
+            // x*id + 8.5 lies in [0.5, 16.5] up to rounding, so (int) truncates exactly as (int8_t) does
+            for (int j = 0; j < QK; j++) {
+                codes[j] = (byte) Math.min(15, (int) (x[xo + j] * id + 8.5f));
+            }
             for (int j = 0; j < QK / 2; j++) {
-                // x*id + 8.5 lies in [0.5, 16.5] up to rounding, so (int) truncates exactly as (int8_t) does
-                int xi0 = Math.min(15, (int) (x[xo + j] * id + 8.5f));
-                int xi1 = Math.min(15, (int) (x[xo + QK / 2 + j] * id + 8.5f));
-                y[yo + 2 + j] = (byte) (xi0 | (xi1 << 4));
+                y[yo + 2 + j] = (byte) (codes[j] | (codes[j + QK / 2] << 4));
             }
         }
     }

@@ -57,18 +57,18 @@ final class Q4_1Format implements BlockFormat {
 
     @Override
     public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+        byte[] codes = new byte[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
-            float min = Float.MAX_VALUE;
-            float max = -Float.MAX_VALUE;
+            int lo = Integer.MAX_VALUE;
+            int hi = Integer.MIN_VALUE;
             for (int j = 0; j < QK; j++) {
-                float v = x[xo + j];
-                if (v < min) {
-                    min = v;
-                }
-                if (v > max) {
-                    max = v;
-                }
+                int bits = Float.floatToRawIntBits(x[xo + j]);
+                int key = bits ^ ((bits >> 31) & 0x7fffffff); // integer order = float order (-0 below +0)
+                lo = Math.min(lo, key);
+                hi = Math.max(hi, key);
             }
+            float min = CMath.firstEqual(x, xo, QK, Float.intBitsToFloat(lo ^ ((lo >> 31) & 0x7fffffff)));
+            float max = CMath.firstEqual(x, xo, QK, Float.intBitsToFloat(hi ^ ((hi >> 31) & 0x7fffffff)));
             float d = (max - min) / 15f;
             float id = d != 0 ? 1.0f / d : 0.0f;
             if (id > Float.MAX_VALUE || d > Float.MAX_VALUE) { // degenerate: inf/NaN conversions, keep C's bytes
@@ -81,11 +81,12 @@ final class Q4_1Format implements BlockFormat {
             y[yo + 1] = (byte) (hd >> 8);
             y[yo + 2] = (byte) hm;
             y[yo + 3] = (byte) (hm >> 8);
+            // (x - min)*id + 0.5 lies in [0.5, 15.5] up to rounding
+            for (int j = 0; j < QK; j++) {
+                codes[j] = (byte) Math.min(15, (int) ((x[xo + j] - min) * id + 0.5f));
+            }
             for (int j = 0; j < QK / 2; j++) {
-                // (x - min)*id + 0.5 lies in [0.5, 15.5] up to rounding
-                int xi0 = Math.min(15, (int) ((x[xo + j] - min) * id + 0.5f));
-                int xi1 = Math.min(15, (int) ((x[xo + QK / 2 + j] - min) * id + 0.5f));
-                y[yo + 4 + j] = (byte) (xi0 | (xi1 << 4));
+                y[yo + 4 + j] = (byte) (codes[j] | (codes[j + QK / 2] << 4));
             }
         }
     }

@@ -47,11 +47,7 @@ final class Q8_0Format implements BlockFormat {
     @Override
     public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
-            float amax = 0.0f;
-            for (int j = 0; j < QK; j++) {
-                float a = Math.abs(x[xo + j]);
-                amax = amax > a ? amax : a;
-            }
+            float amax = CMath.absMax(x, xo, QK);
             float d = amax / 127f;
             float id = d != 0 ? 1.0f / d : 0.0f;
             if (id > Float.MAX_VALUE) { // 1/d overflowed: ggml converts inf/NaN to int8 (x86: 0)
@@ -62,11 +58,9 @@ final class Q8_0Format implements BlockFormat {
             y[yo] = (byte) h;
             y[yo + 1] = (byte) (h >> 8);
             for (int j = 0; j < QK; j++) {
-                float v = x[xo + j] * id; // |v| <= 127 + rounding
-                int q = (int) v;
-                float r = v - q;
-                q += (r >= 0.5f ? 1 : 0) - (r <= -0.5f ? 1 : 0);
-                y[yo + 2 + j] = (byte) q;
+                // |v| <= 127 + rounding, where truncating v + copySign(0.5 - 2^-25, v) is exactly roundf(v)
+                float v = x[xo + j] * id;
+                y[yo + 2 + j] = (byte) (int) (v + Math.copySign(CMath.JUST_BELOW_HALF, v));
             }
         }
     }

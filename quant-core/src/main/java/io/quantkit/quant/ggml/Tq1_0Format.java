@@ -76,12 +76,9 @@ final class Tq1_0Format implements BlockFormat {
 
     @Override
     public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+        byte[] t = new byte[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
-            float amax = 0.0f;
-            for (int j = 0; j < QK; j++) {
-                float a = Math.abs(x[xo + j]);
-                amax = amax > a ? amax : a;
-            }
+            float amax = CMath.absMax(x, xo, QK);
             float id = amax != 0 ? 1.0f / amax : 0.0f;
             if (id > Float.MAX_VALUE) {
                 quantizeBlockReference(x, xo, y, yo);
@@ -90,38 +87,22 @@ final class Tq1_0Format implements BlockFormat {
             short h = Fp16.fromFloat(amax);
             y[yo + 52] = (byte) h;
             y[yo + 53] = (byte) (h >> 8);
+            CMath.trits(x, xo, id, t, QK);
             for (int m = 0; m < 32; m++) {
-                int q = trit(x[xo + m] * id);
-                q = q * 3 + trit(x[xo + m + 32] * id);
-                q = q * 3 + trit(x[xo + m + 64] * id);
-                q = q * 3 + trit(x[xo + m + 96] * id);
-                q = q * 3 + trit(x[xo + m + 128] * id);
+                int q = (((t[m] * 3 + t[m + 32]) * 3 + t[m + 64]) * 3 + t[m + 96]) * 3 + t[m + 128];
                 y[yo + m] = (byte) ((q * 256 + 242) / 243);
             }
-            int p = xo + 160;
             for (int m = 0; m < 16; m++) {
-                int q = trit(x[p + m] * id);
-                q = q * 3 + trit(x[p + m + 16] * id);
-                q = q * 3 + trit(x[p + m + 32] * id);
-                q = q * 3 + trit(x[p + m + 48] * id);
-                q = q * 3 + trit(x[p + m + 64] * id);
+                int p = 160 + m;
+                int q = (((t[p] * 3 + t[p + 16]) * 3 + t[p + 32]) * 3 + t[p + 48]) * 3 + t[p + 64];
                 y[yo + 32 + m] = (byte) ((q * 256 + 242) / 243);
             }
-            p = xo + 240;
             for (int j = 0; j < 4; j++) {
-                int q = trit(x[p + j] * id);
-                q = q * 3 + trit(x[p + j + 4] * id);
-                q = q * 3 + trit(x[p + j + 8] * id);
-                q = q * 3 + trit(x[p + j + 12] * id);
-                q *= 3;
+                int p = 240 + j;
+                int q = (((t[p] * 3 + t[p + 4]) * 3 + t[p + 8]) * 3 + t[p + 12]) * 3;
                 y[yo + 48 + j] = (byte) ((q * 256 + 242) / 243);
             }
         }
-    }
-
-    /** lroundf(v) + 1 for |v| &lt;= 1 + rounding: 0, 1 or 2. */
-    private static int trit(float v) {
-        return (v >= 0.5f ? 2 : 1) - (v <= -0.5f ? 1 : 0);
     }
 
     @Override

@@ -51,12 +51,9 @@ final class Tq2_0Format implements BlockFormat {
 
     @Override
     public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+        byte[] t = new byte[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
-            float amax = 0.0f;
-            for (int j = 0; j < QK; j++) {
-                float a = Math.abs(x[xo + j]);
-                amax = amax > a ? amax : a;
-            }
+            float amax = CMath.absMax(x, xo, QK);
             float id = amax != 0 ? 1.0f / amax : 0.0f;
             if (id > Float.MAX_VALUE) {
                 quantizeBlockReference(x, xo, y, yo);
@@ -65,22 +62,14 @@ final class Tq2_0Format implements BlockFormat {
             short h = Fp16.fromFloat(amax);
             y[yo + 64] = (byte) h;
             y[yo + 65] = (byte) (h >> 8);
+            CMath.trits(x, xo, id, t, QK);
             for (int g = 0; g < 2; g++) {
-                int p = xo + 128 * g;
                 for (int m = 0; m < 32; m++) {
-                    int q = trit(x[p + m] * id)
-                            | trit(x[p + m + 32] * id) << 2
-                            | trit(x[p + m + 64] * id) << 4
-                            | trit(x[p + m + 96] * id) << 6;
-                    y[yo + 32 * g + m] = (byte) q;
+                    int p = 128 * g + m;
+                    y[yo + 32 * g + m] = (byte) (t[p] | t[p + 32] << 2 | t[p + 64] << 4 | t[p + 96] << 6);
                 }
             }
         }
-    }
-
-    /** lroundf(v) + 1 for |v| &lt;= 1 + rounding: 0, 1 or 2. */
-    private static int trit(float v) {
-        return (v >= 0.5f ? 2 : 1) - (v <= -0.5f ? 1 : 0);
     }
 
     @Override

@@ -35,6 +35,28 @@ class CMathTest {
         assertEquals(1e30f, CMath.roundf(1e30f));
     }
 
+    /**
+     * The fast loops round with {@code (int) (v + copySign(0.5 - 2^-25, v))}. Exhaustively equal to roundf for
+     * every float with 2^-3 &lt;= |v| &lt; 2^8 (below, both give 0; the codes never exceed 128 in magnitude).
+     */
+    @Test
+    void copySignTruncationEqualsRoundfExhaustively() {
+        int from = Float.floatToRawIntBits(0x1p-3f);
+        int to = Float.floatToRawIntBits(0x1p8f);
+        for (int bits = from; bits < to; bits++) {
+            float v = Float.intBitsToFloat(bits);
+            int up = (int) (v + Math.copySign(CMath.JUST_BELOW_HALF, v));
+            int down = (int) (-v + Math.copySign(CMath.JUST_BELOW_HALF, -v));
+            if (up != (int) CMath.roundf(v) || down != (int) CMath.roundf(-v)) {
+                assertEquals((int) CMath.roundf(v), up, "v = " + v);
+                assertEquals((int) CMath.roundf(-v), down, "v = " + -v);
+            }
+        }
+        for (float v : new float[] {0f, -0f, 0x1p-149f, 0.1f, -0.12f, 0x1p-3f - 0x1p-30f}) {
+            assertEquals(0, (int) (v + Math.copySign(CMath.JUST_BELOW_HALF, v)), "v = " + v);
+        }
+    }
+
     @Test
     void x86ConversionsOfNonFiniteValuesGiveTheIndefiniteInteger() {
         assertEquals(0, CMath.toInt8(Float.NaN));
