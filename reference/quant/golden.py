@@ -156,8 +156,11 @@ def nf4(w, block):
         if a == 0:
             c = np.full(x.size, 7)
         else:
-            r = (x / a).astype(np.float64)
-            c = np.argmin(np.abs(r[:, None] - NF4.astype(np.float64)[None, :]), axis=1)  # first = lower on ties
+            # bitsandbytes' rule: the upper of two neighbours iff x is above the float32 rounding of their
+            # exact midpoint (exact ties therefore go to the lower value)
+            mids = ((NF4[:-1].astype(np.float64) + NF4[1:].astype(np.float64)) / 2).astype(np.float32)
+            c = (x / a)[:, None] > mids[None, :]
+            c = c.sum(axis=1)
         codes[s:s + block] = c
         deq[s:s + block] = NF4[c] * a
         scales.append(a)

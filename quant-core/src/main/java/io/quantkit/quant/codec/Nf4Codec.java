@@ -1,5 +1,6 @@
 package io.quantkit.quant.codec;
 
+import io.quantkit.format.Nf4;
 import io.quantkit.quant.Codec;
 import io.quantkit.quant.QuantizedTensor;
 import io.quantkit.quant.Scheme;
@@ -18,8 +19,8 @@ import java.util.List;
  *
  * <pre>
  * a = max |w| over the block (float32);  x = w / a (float32 division)
- * code = the index of the table value nearest to x; at an exact midpoint the lower value (as the
- *        bitsandbytes decision tree, which compares x &gt; midpoint); a = 0 → code 7 (the table's 0)
+ * code = {@link Nf4#encode}(x): the nearest table value as bitsandbytes decides it (upper code iff x is
+ *        above the float32 midpoint, so exact ties go to the lower value); a = 0 → code 7 (the table's 0)
  * w' = table[code] · a
  * layout:
  *   "codes"  U8 [⌈n/2⌉]  4-bit codes, two per byte, element 2j in the low nibble (bitsandbytes uses the
@@ -30,21 +31,6 @@ import java.util.List;
  * bits per weight: 4 + 32/block (4.5 at block 64). Re-quantizing a result reproduces it exactly.
  */
 public final class Nf4Codec implements Codec {
-    /** The NF4 values of bitsandbytes (float32), ascending; index 7 is 0. */
-    private static final float[] TABLE = {
-        -1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
-        -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,
-        0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
-        0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f,
-    };
-    private static final float[] MID = new float[15];
-
-    static {
-        for (int i = 0; i < 15; i++) {
-            MID[i] = (TABLE[i] + TABLE[i + 1]) / 2;
-        }
-    }
-
     private final Scheme scheme;
     private final int block;
 
@@ -54,21 +40,6 @@ public final class Nf4Codec implements Codec {
         }
         this.scheme = scheme;
         this.block = scheme.intParam("block");
-    }
-
-    /** The table value for a 4-bit code. */
-    public static float value(int code) {
-        return TABLE[code];
-    }
-
-    /** The code of the table value nearest to {@code x} (ties to the lower value). */
-    static int nearest(float x) {
-        // branch-light binary search over the 15 midpoints: count of midpoints strictly below x
-        int c = x > MID[7] ? 8 : 0;
-        c += x > MID[c + 3] ? 4 : 0;
-        c += x > MID[c + 1] ? 2 : 0;
-        c += x > MID[c] ? 1 : 0;
-        return c;
     }
 
     @Override
@@ -99,7 +70,7 @@ public final class Nf4Codec implements Codec {
                 continue;
             }
             for (int i = start; i < end; i++) {
-                codes[i] = (byte) nearest(w[i] / a);
+                codes[i] = (byte) Nf4.encode(w[i] / a);
             }
         }
         byte[] packed = BitPacking.pack(codes, n, 4);
@@ -122,6 +93,8 @@ public final class Nf4Codec implements Codec {
         return new Nf4Tensor(scheme, shape, block, arrays);
     }
 
+    private static final float[] TABLE_VALUES = Nf4.values();
+
     private static final class Nf4Tensor extends PackedTensor {
         private final int block;
         private final ByteBuffer codes;
@@ -141,7 +114,7 @@ public final class Nf4Codec implements Codec {
         @Override
         public float getFloat(long index) {
             checkIndex(index);
-            return TABLE[BitPacking.read(codes, index, 4)] * scales[(int) (index / block)];
+            return TABLE_VALUES[BitPacking.read(codes, index, 4)] * scales[(int) (index / block)];
         }
 
         @Override
@@ -150,7 +123,7 @@ public final class Nf4Codec implements Codec {
             for (int j = 0; j < len; j++) {
                 int i = (int) from + j;
                 int b = codes.get(i >>> 1);
-                dst[off + j] = TABLE[(b >>> ((i & 1) << 2)) & 0x0f] * scales[i / block];
+                dst[off + j] = TABLE_VALUES[(b >>> ((i & 1) << 2)) & 0x0f] * scales[i / block];
             }
         }
     }
