@@ -103,15 +103,18 @@ public final class Fp8Codec implements Codec {
         Layout lay = new Layout(shape);
         int units = (int) lay.scaleShape.numel();
         float[] amax = new float[units];
-        if (scaleMode.equals("block")) {
-            for (int i = 0; i < w.length; i++) {
-                int u = lay.unitOf(i);
-                amax[u] = Math.max(amax[u], Math.abs(w[i]));
-            }
-        } else {
-            for (int i = 0; i < w.length; i++) {
-                int u = scaleMode.equals("tensor") ? 0 : i / lay.cols;
-                amax[u] = Math.max(amax[u], Math.abs(w[i]));
+        // every unit is a union of row segments: (row, column range) → unit; walk rows, then segments
+        int seg = segmentLength(lay);
+        for (long r = 0; r < lay.rows; r++) {
+            int base = (int) (r * lay.cols);
+            for (int c0 = 0; c0 < lay.cols; c0 += seg) {
+                int u = lay.unitOf(base + c0);
+                int end = base + Math.min(c0 + seg, lay.cols);
+                float m = amax[u];
+                for (int i = base + c0; i < end; i++) {
+                    m = Math.max(m, Math.abs(w[i]));
+                }
+                amax[u] = m;
             }
         }
         float max = format.maxFinite();
@@ -120,27 +123,19 @@ public final class Fp8Codec implements Codec {
             scales[u] = amax[u] / max;
         }
         byte[] codes = new byte[w.length];
-        if (scaleMode.equals("block")) {
-            for (int i = 0; i < w.length; i++) {
-                float s = scales[lay.unitOf(i)];
-                codes[i] = s == 0 ? 0 : format.encode(w[i] / s, overflow);
-            }
-        } else {
-            float[] x = new float[Math.max(lay.cols, 1)];
-            int runLen = scaleMode.equals("tensor") ? Math.max(w.length, 1) : Math.max(lay.cols, 1);
-            if (x.length < runLen) {
-                x = new float[runLen];
-            }
-            for (int start = 0; start < w.length; start += runLen) {
-                float s = scales[scaleMode.equals("tensor") ? 0 : start / lay.cols];
-                int len = Math.min(runLen, w.length - start);
+        float[] x = new float[Math.max(seg, 1)];
+        for (long r = 0; r < lay.rows; r++) {
+            int base = (int) (r * lay.cols);
+            for (int c0 = 0; c0 < lay.cols; c0 += seg) {
+                float s = scales[lay.unitOf(base + c0)];
+                int len = Math.min(seg, lay.cols - c0);
                 if (s == 0) {
                     continue; // codes already 0 (+0.0)
                 }
                 for (int j = 0; j < len; j++) {
-                    x[j] = w[start + j] / s;
+                    x[j] = w[base + c0 + j] / s;
                 }
-                format.encode(x, 0, codes, start, len, overflow);
+                format.encode(x, 0, codes, base + c0, len, overflow);
             }
         }
         ByteBuffer sb = CodecSupport.allocate(4L * units);
@@ -151,6 +146,11 @@ public final class Fp8Codec implements Codec {
         return new Fp8Tensor(scheme, shape, lay, List.of(
                 StoredArray.of("codes", codeType(), shape, CodecSupport.le(codes)),
                 StoredArray.of("scales", DType.F32, lay.scaleShape, sb)));
+    }
+
+    /** Length of the row segments that share one scale: the block width, or the whole row. */
+    private int segmentLength(Layout lay) {
+        return scaleMode.equals("block") ? Math.min(block, Math.max(lay.cols, 1)) : Math.max(lay.cols, 1);
     }
 
     @Override
@@ -187,16 +187,22 @@ public final class Fp8Codec implements Codec {
         @Override
         public void dequantize(long from, float[] dst, int off, int len) {
             checkRange(from, dst, off, len);
-            int base = (int) from;
-            if (scaleMode.equals("tensor")) {
-                float s = scales[0];
-                for (int j = 0; j < len; j++) {
-                    dst[off + j] = format.decode(codes.get(base + j)) * s;
+            int seg = segmentLength(lay);
+            long i = from;
+            int done = 0;
+            while (done < len) {
+                long row = i / lay.cols;
+                int col = (int) (i - row * lay.cols);
+                int segEnd = Math.min((col / seg + 1) * seg, lay.cols);
+                int n = Math.min(segEnd - col, len - done);
+                float s = scales[lay.unitOf(i)];
+                int o = off + done;
+                int b = (int) i;
+                for (int j = 0; j < n; j++) {
+                    dst[o + j] = format.decode(codes.get(b + j)) * s;
                 }
-                return;
-            }
-            for (int j = 0; j < len; j++) {
-                dst[off + j] = format.decode(codes.get(base + j)) * scales[lay.unitOf(base + j)];
+                done += n;
+                i += n;
             }
         }
     }

@@ -78,15 +78,21 @@ final class GroupedInt {
             if (s == 0) {
                 continue; // all-zero group: codes 0 (sym: q = 0; asym: q = z = 0)
             }
+            // IntGrid's rule (round half even, then clamp), written branch-free for speed: inputs are finite
+            // and s > 0, so the quotient is never NaN
             if (asym) {
                 int z = grid.zeroPoint(mins[k], s);
                 zeros[k] = (byte) z;
                 for (int i = start; i < end; i++) {
-                    codes[i] = (byte) grid.quantize(w[i], s, z);
+                    int q = (int) Math.rint(w[i] / s) + z;
+                    codes[i] = (byte) Math.min(Math.max(q, 0), mask);
                 }
             } else {
+                int qmin = grid.qmin();
+                int qmax = grid.qmax();
                 for (int i = start; i < end; i++) {
-                    codes[i] = (byte) (grid.quantizeScaled(w[i] / s) & mask);
+                    int q = (int) Math.rint(w[i] / s);
+                    codes[i] = (byte) (Math.min(Math.max(q, qmin), qmax) & mask);
                 }
             }
         }

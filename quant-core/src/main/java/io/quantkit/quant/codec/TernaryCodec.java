@@ -1,6 +1,5 @@
 package io.quantkit.quant.codec;
 
-import io.quantkit.format.IntGrid;
 import io.quantkit.quant.Codec;
 import io.quantkit.quant.QuantizedTensor;
 import io.quantkit.quant.Scheme;
@@ -148,9 +147,10 @@ public final class TernaryCodec implements Codec {
             }
             return;
         }
-        IntGrid grid = IntGrid.ternary();
+        // IntGrid.ternary()'s rule (round half even, clamp to ±1), branch-free; w finite and s > 0
         for (int i = start; i < end; i++) {
-            trits[i] = (byte) (grid.quantizeScaled(w[i] / s) + 1);
+            int q = (int) Math.rint(w[i] / s);
+            trits[i] = (byte) (Math.min(Math.max(q, -1), 1) + 1);
         }
     }
 
