@@ -181,6 +181,14 @@ class CodecBehaviourTest {
         renamed.set(1, StoredArray.of("scale", good.get(1).dtype(), good.get(1).shape(), good.get(1).data()));
         assertThrows(IllegalArgumentException.class, () -> int4.fromArrays(shape, renamed));
 
+        Codec asym = Codecs.forScheme(Scheme.parse("int4:asym"));
+        List<StoredArray> za = new ArrayList<>(asym.quantize(FloatTensor.of(shape, w)).arrays());
+        ByteBuffer zb = ByteBuffer.allocate(2).put(new byte[] {3, 16});
+        zb.flip();
+        za.set(2, StoredArray.of("zeros", DType.U8, za.get(2).shape(), zb));
+        IllegalArgumentException ze = assertThrows(IllegalArgumentException.class, () -> asym.fromArrays(shape, za));
+        assertTrue(ze.getMessage().contains("zero point 16"), ze.getMessage());
+
         Codec ternary = Codecs.forScheme(Scheme.parse("ternary"));
         List<StoredArray> t = new ArrayList<>(ternary.quantize(FloatTensor.of(shape, w)).arrays());
         ByteBuffer bad = ByteBuffer.allocate(5).order(ByteOrder.LITTLE_ENDIAN).put(new byte[] {(byte) 0xFF, 0, 0, 0, 0});

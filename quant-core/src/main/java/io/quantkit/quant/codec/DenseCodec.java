@@ -51,17 +51,29 @@ public final class DenseCodec implements Codec {
         }
         ByteBuffer out = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
         float[] chunk = new float[(int) Math.min(n, 1 << 16)];
+        short[] halves = dtype == DType.F32 ? null : new short[chunk.length];
+        java.nio.FloatBuffer fb = out.asFloatBuffer();
+        java.nio.ShortBuffer hb = out.asShortBuffer();
         for (long pos = 0; pos < n; pos += chunk.length) {
             int len = (int) Math.min(chunk.length, n - pos);
             source.dequantize(pos, chunk, 0, len);
-            for (int i = 0; i < len; i++) {
-                switch (dtype) {
-                    case F32 -> out.putFloat(chunk[i]);
-                    case BF16 -> out.putShort(Bf16.fromFloat(chunk[i]));
-                    default -> out.putShort(Fp16.fromFloat(chunk[i]));
+            switch (dtype) {
+                case F32 -> fb.put(chunk, 0, len);
+                case BF16 -> {
+                    for (int i = 0; i < len; i++) {
+                        halves[i] = Bf16.fromFloat(chunk[i]);
+                    }
+                    hb.put(halves, 0, len);
+                }
+                default -> {
+                    for (int i = 0; i < len; i++) {
+                        halves[i] = Fp16.fromFloat(chunk[i]);
+                    }
+                    hb.put(halves, 0, len);
                 }
             }
         }
+        out.position((int) bytes);
         out.flip();
         return new Dense(scheme, shape, StoredArray.of("values", dtype, shape, out));
     }
@@ -102,6 +114,29 @@ public final class DenseCodec implements Codec {
         @Override
         public Shape shape() {
             return shape;
+        }
+
+        @Override
+        public void dequantize(long from, float[] dst, int off, int len) {
+            if (from < 0 || len < 0 || from + len > shape.numel()) {
+                throw new IndexOutOfBoundsException("range [" + from + ", " + (from + len) + ") out of bounds for "
+                        + shape);
+            }
+            int base = (int) from;
+            switch (dtype) {
+                case F32 -> buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(4 * base).asFloatBuffer()
+                        .get(dst, off, len);
+                case BF16 -> {
+                    for (int i = 0; i < len; i++) {
+                        dst[off + i] = Bf16.toFloat(buf.getShort(2 * (base + i)));
+                    }
+                }
+                default -> {
+                    for (int i = 0; i < len; i++) {
+                        dst[off + i] = Fp16.toFloat(buf.getShort(2 * (base + i)));
+                    }
+                }
+            }
         }
 
         @Override

@@ -114,7 +114,14 @@ final class GroupedInt {
         Shape perRow = CodecSupport.perRowShape(shape, groupsPerRow);
         CodecSupport.expect(scheme, arrays, 1, "scales", perRow, DType.F16, DType.BF16);
         if (asym) {
-            CodecSupport.expect(scheme, arrays, 2, "zeros", perRow, DType.U8);
+            ByteBuffer z = CodecSupport.expect(scheme, arrays, 2, "zeros", perRow, DType.U8).data();
+            int levels = (1 << bits) - 1;
+            for (int i = 0; i < z.limit(); i++) {
+                if ((z.get(i) & 0xff) > levels) {
+                    throw new IllegalArgumentException(scheme + " zero point " + (z.get(i) & 0xff) + " of group " + i
+                            + " exceeds the maximum (" + levels + ")");
+                }
+            }
             return 3;
         }
         return 2;
