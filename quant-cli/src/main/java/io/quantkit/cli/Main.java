@@ -17,6 +17,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
             FormatsCommand.class,
             InspectCommand.class,
+            SurveyCommand.class,
             JshellCommand.class,
             CompletionCommand.class,
             CliDocsCommand.class,
