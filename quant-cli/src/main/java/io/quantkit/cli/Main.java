@@ -18,6 +18,8 @@ import picocli.CommandLine.Spec;
             FormatsCommand.class,
             InspectCommand.class,
             SurveyCommand.class,
+            EvalCommand.class,
+            CompareCommand.class,
             JshellCommand.class,
             CompletionCommand.class,
             CliDocsCommand.class,

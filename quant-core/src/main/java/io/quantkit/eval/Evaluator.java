@@ -99,8 +99,10 @@ public final class Evaluator {
                         float[] base = baseline.perSegment[s];
                         double d = 0;
                         for (int t = 0; t < vocab; t++) {
+                            // both sides rounded to float as the baseline is stored, so that identical
+                            // models give exactly 0
                             double pb = base[off + t];
-                            d += Math.exp(pb) * (pb - lp[t]);
+                            d += Math.exp(pb) * (pb - (float) lp[t]);
                         }
                         klRows[i] = Math.max(0.0, d);
                         if (Generate.argmax(base, off, vocab) == Generate.argmax(logits, off, vocab)) {

@@ -2,6 +2,7 @@ package io.quantkit.model;
 
 import io.quantkit.io.Checkpoint;
 import io.quantkit.io.Checkpoints;
+import io.quantkit.tensor.FloatTensor;
 import io.quantkit.testing.SharedData;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,7 +14,8 @@ public final class Stories260K {
     public final Tokenizer tokenizer;
 
     private Stories260K(Checkpoint cp) {
-        weights = LlamaLoader.weights(cp);
+        // copy to the heap: the checkpoint's lazy views close with it (these tensors are F32, so nothing is lost)
+        weights = LlamaLoader.weights(cp).map((name, t) -> FloatTensor.wrap(t.shape(), t.toFloatArray()));
         model = LlamaModel.load(weights);
         tokenizer = LlamaLoader.tokenizer(cp);
     }

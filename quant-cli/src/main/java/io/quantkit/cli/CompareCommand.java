@@ -1,0 +1,318 @@
+package io.quantkit.cli;
+
+import io.quantkit.eval.Comparison;
+import io.quantkit.eval.Divergence;
+import io.quantkit.eval.EvalPlan;
+import io.quantkit.eval.Method;
+import io.quantkit.eval.PerplexityResult;
+import io.quantkit.eval.Progress;
+import io.quantkit.io.Checkpoint;
+import io.quantkit.io.Checkpoints;
+import io.quantkit.model.LlamaLoader;
+import io.quantkit.model.LlamaWeights;
+import io.quantkit.model.ThreadPool;
+import io.quantkit.model.Tokenizer;
+import io.quantkit.quant.Scheme;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code quant compare [MODEL]}: what every scheme costs in quality and size, in one table. */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+        description = {"Quantize a model's weights with several schemes and measure each against a bf16 baseline.",
+            "Per scheme: bits per weight and bytes (all stored tensor data, norms as float32), weight SQNR, "
+                + "perplexity, ΔPPL, mean KL divergence of next-token distributions and top-1 agreement with the "
+                + "baseline, seconds.",
+            "Which tensors: every 2-D weight including the token embedding; norms stay float32. For ggml block "
+                + "types the classifier (output.weight) is q8_0 and rows a type cannot store fall back to f16 "
+                + "(tq1_0/tq2_0 first to q4_0), as llama.cpp's quantizer does; each fallback is reported.",
+            "Without MODEL: stories260K from ../shared/data (until the embedded default model lands), with the "
+                + "TinyStories sample as --data."},
+        footerHeading = "%nJSON (--json):%n",
+        footer = {
+            "  model, data, method, ctx, tokens (scored), parameters,",
+            "  baseline: {scheme: bf16, ppl, ppl_stderr, nll, bits_per_weight, bytes},",
+            "  rows: [{scheme, bits_per_weight, bytes, sqnr_db, ppl, ppl_stderr,",
+            "          delta_ppl, kld (mean), kld_median, kld_max, top1 (percent),",
+            "          seconds, fallbacks: [\"tensor=scheme\"], skipped (null or reason)}]",
+        })
+final class CompareCommand implements Callable<Integer> {
+    /** Where the default model and text are looked for, relative to the working directory. */
+    static final Path DEFAULT_DATA = Path.of("..", "shared", "data");
+    static final Path DEFAULT_MODEL = DEFAULT_DATA.resolve("stories260K/stories260K.bin");
+    static final Path DEFAULT_TEXT = DEFAULT_DATA.resolve("corpora/tinystories_val_sample.txt");
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    OutputOptions output;
+
+    @Mixin
+    ThreadsOption threads;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "The model (GGUF or llama2.c .bin).")
+    Path model;
+
+    @Option(names = "--data", paramLabel = "TEXT", description = "UTF-8 text to score (required with MODEL).")
+    Path data;
+
+    @Option(names = "--schemes", paramLabel = "S1,S2,...",
+            description = "Schemes to measure (default: f16, fp8-e4m3, fp8-e5m2, int8, q8_0, int4:group=32, int4, "
+                    + "q4_0, int4-outliers, ternary, tq2_0). Parameters may follow each name: "
+                    + "int4:group=64,asym,q4_0.")
+    String schemes;
+
+    @Option(names = "--ctx", paramLabel = "N", description = "Context (default: the smaller of 128 and the model's).")
+    Integer ctx;
+
+    @Option(names = "--method", paramLabel = "M", defaultValue = "llama-cpp",
+            description = "llama-cpp or documents (default: ${DEFAULT-VALUE}).")
+    String method;
+
+    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "llama2.c tokenizer (for a .bin model).")
+    Path tokenizer;
+
+    @Option(names = "--max-bytes", paramLabel = "N", defaultValue = "200000",
+            description = "Score only the first N bytes of the text (default: ${DEFAULT-VALUE}; 0 = all).")
+    long maxBytes;
+
+    @Option(names = "--max-documents", paramLabel = "N", defaultValue = "0",
+            description = "documents method: only the first N documents (0 = all).")
+    int maxDocuments;
+
+    @Option(names = "--plot", paramLabel = "FILE.png", description = "Write a chart of ΔPPL against bits per weight.")
+    Path plot;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Method m = EvalCommand.parseMethod(spec, method);
+        EvalCommand.checkLimits(spec, maxBytes, maxDocuments);
+        List<Scheme> list = schemes == null ? Comparison.defaultSchemes() : parseSchemes(spec, schemes);
+        Path modelPath = model;
+        Path dataPath = data;
+        String note = null;
+        if (modelPath == null) {
+            if (!Files.isRegularFile(DEFAULT_MODEL)) {
+                throw new IllegalArgumentException("no MODEL given and the default model " + DEFAULT_MODEL
+                        + " is not present (give a GGUF or llama2.c .bin)");
+            }
+            modelPath = DEFAULT_MODEL;
+            note = "no MODEL given: using stories260K from " + DEFAULT_DATA
+                    + " (the embedded default model is not wired in yet)";
+            if (dataPath == null) {
+                dataPath = DEFAULT_TEXT;
+            }
+        }
+        if (dataPath == null) {
+            throw new ParameterException(spec.commandLine(), "--data TEXT is required when MODEL is given");
+        }
+        if (note != null) {
+            err.println("compare: " + note);
+            err.flush();
+        }
+        String text = EvalCommand.readText(dataPath, maxBytes);
+        try (Checkpoint cp = Checkpoints.open(modelPath, tokenizer);
+             ThreadPool pool = ThreadPool.create(threads.threads())) {
+            LlamaWeights w = LlamaLoader.weights(cp);
+            Tokenizer tok = LlamaLoader.tokenizer(cp);
+            int n = ctx != null ? ctx : Math.min(128, w.config().seqLen());
+            EvalPlan plan = EvalCommand.plan(spec, tok, text, m, n, maxDocuments);
+            err.printf(Locale.ROOT, "compare: %s, %s ctx %d, %,d scored tokens, %d schemes + bf16 baseline, "
+                    + "%d threads%n", modelPath, m.cliName(), plan.ctx(), plan.scoredTokens(), list.size(),
+                    pool.threads());
+            err.flush();
+            Comparison.Report report = Comparison.run(w, plan, list, pool, listener(err));
+            if (output.json()) {
+                Json.print(out, json(report, modelPath, dataPath, note));
+            } else {
+                printTable(out, report, modelPath, dataPath, note);
+            }
+            if (plot != null) {
+                chart(report, modelPath).writePng(plot);
+                if (!output.json()) {
+                    out.println("chart   " + plot);
+                }
+            }
+            out.flush();
+        }
+        return ExitCodes.OK;
+    }
+
+    /** Splits a scheme list on commas, keeping parameters with their scheme ({@code int4:group=64,asym,q4_0}). */
+    static List<Scheme> parseSchemes(CommandSpec spec, String text) {
+        List<String> items = new ArrayList<>();
+        for (String part : text.split(",", -1)) {
+            String p = part.trim();
+            // a parameter of the previous scheme is "key=value" or a bare flag word; anything else is a scheme
+            boolean parameter = !items.isEmpty() && !p.contains(":")
+                    && (p.contains("=") || p.equalsIgnoreCase("sym") || p.equalsIgnoreCase("asym")
+                        || p.equalsIgnoreCase("saturate"));
+            if (parameter) {
+                items.set(items.size() - 1, items.get(items.size() - 1) + "," + p);
+            } else {
+                items.add(p);
+            }
+        }
+        List<Scheme> out = new ArrayList<>();
+        for (String s : items) {
+            try {
+                out.add(Scheme.parse(s));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--schemes: " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private static Comparison.Listener listener(PrintWriter err) {
+        return new Comparison.Listener() {
+            private Progress current = Progress.NONE;
+
+            @Override
+            public void phase(String name, int index, int count) {
+                err.printf(Locale.ROOT, "compare: [%d/%d] %s%n", index + 1, count, name);
+                err.flush();
+                current = EvalCommand.progress(err, "  " + name);
+            }
+
+            @Override
+            public void progress(long done, long total) {
+                current.update(done, total);
+            }
+
+            @Override
+            public void row(Comparison.Row row) {
+                if (row.skipped() != null) {
+                    err.printf(Locale.ROOT, "  skipped: %s%n", row.skipped());
+                } else {
+                    err.printf(Locale.ROOT, "  PPL %.4f, %.2f bits per weight, %.1f s%n", row.perplexity().ppl(),
+                            row.bitsPerWeight(), row.seconds());
+                }
+                err.flush();
+            }
+        };
+    }
+
+    private static void printTable(PrintWriter out, Comparison.Report r, Path modelPath, Path dataPath, String note) {
+        if (note != null) {
+            out.println("note    " + note);
+        }
+        out.printf(Locale.ROOT, "model   %s (%,d parameters)%n", modelPath, r.parameters());
+        out.printf(Locale.ROOT, "data    %s, %s ctx %d, %,d scored tokens%n", dataPath, r.plan().method().cliName(),
+                r.plan().ctx(), r.plan().scoredTokens());
+        PerplexityResult b = r.baseline().perplexity();
+        out.printf(Locale.ROOT, "baseline bf16: PPL %.4f ± %.4f%n%n", b.ppl(), b.pplStderr());
+        TextTable t = TextTable.of("scheme", ">bpw", ">bytes", ">SQNR dB", ">PPL", ">ΔPPL", ">mean KLD", ">top-1 %",
+                ">seconds", "notes");
+        t.row("bf16 (baseline)", f2(r.baseline().bitsPerWeight()), String.format(Locale.ROOT, "%,d",
+                r.baseline().bytes()), f1(r.baseline().sqnrDb()), f4(b.ppl()), "-", "-", "-",
+                f1(r.baseline().seconds()), "");
+        List<String> notes = new ArrayList<>();
+        for (Comparison.Row row : r.rows()) {
+            if (row.skipped() != null) {
+                t.row(row.scheme(), "-", "-", "-", "-", "-", "-", "-", "-", "skipped (see below)");
+                notes.add(row.scheme() + " skipped: " + row.skipped());
+                continue;
+            }
+            Divergence d = row.divergence();
+            String fb = row.fallbacks().isEmpty() ? "" : row.fallbacks().size() + " tensors fell back (see below)";
+            if (!row.fallbacks().isEmpty()) {
+                notes.add(row.scheme() + " fallbacks: " + String.join(", ", row.fallbacks()));
+            }
+            t.row(row.scheme(), f2(row.bitsPerWeight()), String.format(Locale.ROOT, "%,d", row.bytes()),
+                    f1(row.sqnrDb()), f4(row.perplexity().ppl()), String.format(Locale.ROOT, "%+.4f", row.deltaPpl()),
+                    String.format(Locale.ROOT, "%.5f", d.meanKl()), String.format(Locale.ROOT, "%.1f", 100 * d.top1()),
+                    f1(row.seconds()), fb);
+        }
+        t.print(out);
+        if (!notes.isEmpty()) {
+            out.println();
+            for (String n : notes) {
+                out.println(n);
+            }
+        }
+    }
+
+    private static String f1(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.1f", v) : v > 0 ? "inf" : "-";
+    }
+
+    private static String f2(double v) {
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static String f4(double v) {
+        return String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    private static Map<String, Object> json(Comparison.Report r, Path modelPath, Path dataPath, String note) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("model", modelPath.toString());
+        j.put("model_note", note);
+        j.put("data", dataPath.toString());
+        j.put("method", r.plan().method().cliName());
+        j.put("ctx", r.plan().ctx());
+        j.put("tokens", r.plan().scoredTokens());
+        j.put("parameters", r.parameters());
+        PerplexityResult b = r.baseline().perplexity();
+        Map<String, Object> base = new LinkedHashMap<>();
+        base.put("scheme", "bf16");
+        base.put("ppl", b.ppl());
+        base.put("ppl_stderr", b.pplStderr());
+        base.put("nll", b.nll());
+        base.put("bits_per_weight", r.baseline().bitsPerWeight());
+        base.put("bytes", r.baseline().bytes());
+        base.put("sqnr_db", r.baseline().sqnrDb());
+        j.put("baseline", base);
+        List<Object> rows = new ArrayList<>();
+        for (Comparison.Row row : r.rows()) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("scheme", row.scheme());
+            o.put("skipped", row.skipped());
+            o.put("bits_per_weight", row.bitsPerWeight());
+            o.put("bytes", row.skipped() == null ? row.bytes() : null);
+            o.put("sqnr_db", row.sqnrDb());
+            PerplexityResult p = row.perplexity();
+            Divergence d = row.divergence();
+            o.put("ppl", p == null ? null : p.ppl());
+            o.put("ppl_stderr", p == null ? null : p.pplStderr());
+            o.put("delta_ppl", row.deltaPpl());
+            o.put("kld", d == null ? null : d.meanKl());
+            o.put("kld_median", d == null ? null : d.medianKl());
+            o.put("kld_max", d == null ? null : d.maxKl());
+            o.put("top1", d == null ? null : 100 * d.top1());
+            o.put("seconds", row.seconds());
+            o.put("fallbacks", row.fallbacks());
+            rows.add(o);
+        }
+        j.put("rows", rows);
+        return j;
+    }
+
+    private static Chart chart(Comparison.Report r, Path modelPath) {
+        List<Chart.Point> pts = new ArrayList<>();
+        for (Comparison.Row row : r.rows()) {
+            if (row.skipped() == null) {
+                pts.add(new Chart.Point(row.bitsPerWeight(), row.deltaPpl(), row.scheme()));
+            }
+        }
+        return Chart.xy(modelPath.getFileName() + ": perplexity cost of each scheme (vs bf16)", "bits per weight",
+                "ΔPPL").series("schemes", pts);
+    }
+}

@@ -1,0 +1,198 @@
+package io.quantkit.eval;
+
+import io.quantkit.model.LlamaModel;
+import io.quantkit.model.LlamaWeights;
+import io.quantkit.model.ThreadPool;
+import io.quantkit.quant.Codecs;
+import io.quantkit.quant.Scheme;
+import io.quantkit.quant.SchemeKind;
+import io.quantkit.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Quality and size of a model under several quantization schemes, against a baseline of the same weights
+ * rounded to bf16: perplexity, ΔPPL, KL divergence and top-1 agreement of next-token distributions, weight
+ * SQNR, bits per weight, stored bytes and time. Tensors are chosen by {@link QuantPolicy}.
+ */
+public final class Comparison {
+    private Comparison() {
+    }
+
+    /** Per-tensor outcome of quantizing one weight. */
+    public record TensorRow(String name, String format, double sqnrDb, double relativeError, long bytes) {
+    }
+
+    /**
+     * One scheme's row. {@code skipped} is null for a measured row, else the reason it was not measured (then the
+     * figures are NaN/0).
+     *
+     * @param bitsPerWeight 8 x bytes / parameters over every tensor of the model (norms included)
+     * @param bytes         stored bytes of every tensor (codes, scales, outliers; norms as float32)
+     * @param sqnrDb        10 log10(Σx² / Σ(x−q)²) over all quantized weights together
+     * @param fallbacks     tensors stored in another scheme than requested, as "name=scheme"
+     */
+    public record Row(String scheme, double bitsPerWeight, long bytes, double sqnrDb, PerplexityResult perplexity,
+                      double deltaPpl, Divergence divergence, double seconds, List<String> fallbacks,
+                      List<TensorRow> tensors, String skipped) {
+        public Row {
+            fallbacks = List.copyOf(fallbacks);
+            tensors = List.copyOf(tensors);
+        }
+    }
+
+    /** Receives progress: a phase starts ("baseline", a scheme), then units of evaluation are done. */
+    public interface Listener {
+        Listener NONE = new Listener() {
+        };
+
+        default void phase(String name, int index, int count) {
+        }
+
+        default void progress(long done, long total) {
+        }
+
+        default void row(Row row) {
+        }
+    }
+
+    /** The whole comparison: the baseline row first ("bf16"), then one row per requested scheme. */
+    public record Report(EvalPlan plan, Row baseline, List<Row> rows, long parameters) {
+        public Report {
+            rows = List.copyOf(rows);
+        }
+    }
+
+    /** The default list of schemes {@code quant compare} measures. */
+    public static List<Scheme> defaultSchemes() {
+        List<Scheme> s = new ArrayList<>();
+        for (String n : new String[] {"f16", "fp8-e4m3", "fp8-e5m2", "int8", "q8_0", "int4:group=32", "int4",
+            "q4_0", "int4-outliers", "ternary", "tq2_0"}) {
+            s.add(Scheme.parse(n));
+        }
+        return Collections.unmodifiableList(s);
+    }
+
+    /** Runs the comparison of {@code schemes} on {@code plan}. */
+    public static Report run(LlamaWeights weights, EvalPlan plan, List<Scheme> schemes, ThreadPool pool,
+                             Listener listener) {
+        Objects.requireNonNull(listener, "listener");
+        long params = 0;
+        for (Tensor t : weights.tensors().values()) {
+            params += t.shape().numel();
+        }
+        Progress progress = listener::progress;
+        listener.phase("baseline (bf16)", 0, schemes.size() + 1);
+        long t0 = System.nanoTime();
+        Quantized base = quantize(weights, Scheme.of(SchemeKind.BF16));
+        Evaluator.Run baseRun = Evaluator.run(LlamaModel.load(base.weights), plan, pool, true, null, progress);
+        Row baseRow = new Row("bf16", 8.0 * base.bytes / params, base.bytes, base.sqnrDb, baseRun.perplexity(), 0.0,
+                null, (System.nanoTime() - t0) / 1e9, base.fallbacks, base.tensors, null);
+        listener.row(baseRow);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < schemes.size(); i++) {
+            Scheme s = schemes.get(i);
+            listener.phase(s.toString(), i + 1, schemes.size() + 1);
+            long start = System.nanoTime();
+            Row row;
+            Quantized q;
+            try {
+                q = quantize(weights, s);
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                q = null;
+                row = skipped(s, e.getMessage());
+                rows.add(row);
+                listener.row(row);
+                continue;
+            }
+            if (q.requestedCount == 0) {
+                row = skipped(s, "no weight of this model has a shape " + s + " can store (all fell back: "
+                        + String.join(", ", q.fallbacks) + ")");
+            } else {
+                Evaluator.Run r = Evaluator.run(LlamaModel.load(q.weights), plan, pool, false, baseRun.logProbs(),
+                        progress);
+                row = new Row(s.toString(), 8.0 * q.bytes / params, q.bytes, q.sqnrDb, r.perplexity(),
+                        r.perplexity().ppl() - baseRun.perplexity().ppl(), r.divergence(),
+                        (System.nanoTime() - start) / 1e9, q.fallbacks, q.tensors, null);
+            }
+            rows.add(row);
+            listener.row(row);
+        }
+        return new Report(plan, baseRow, rows, params);
+    }
+
+    private static Row skipped(Scheme s, String why) {
+        return new Row(s.toString(), Double.NaN, 0, Double.NaN, null, Double.NaN, null, 0, List.of(), List.of(), why);
+    }
+
+    private record Quantized(LlamaWeights weights, long bytes, double sqnrDb, List<String> fallbacks,
+                             List<TensorRow> tensors, int requestedCount) {
+    }
+
+    /**
+     * The model with every weight {@link QuantPolicy} selects quantized (the bf16 baseline too: norms stay float32,
+     * as in llama.cpp's BF16 files).
+     */
+    private static Quantized quantize(LlamaWeights w, Scheme scheme) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        List<String> fallbacks = new ArrayList<>();
+        List<TensorRow> rows = new ArrayList<>();
+        long bytes = 0;
+        double signal = 0;
+        double noise = 0;
+        int requested = 0;
+        for (Map.Entry<String, Tensor> e : w.tensors().entrySet()) {
+            String name = e.getKey();
+            Tensor t = e.getValue();
+            if (!QuantPolicy.quantizes(name, t)) {
+                Tensor dense = io.quantkit.tensor.FloatTensor.wrap(t.shape(), t.toFloatArray());
+                out.put(name, dense);
+                bytes += dense.storageBytes();
+                continue;
+            }
+            Scheme target = QuantPolicy.target(name, scheme);
+            Tensor q = null;
+            Scheme used = target;
+            String firstError = null;
+            while (q == null) {
+                try {
+                    q = Codecs.forScheme(used).quantize(t);
+                } catch (IllegalArgumentException ex) {
+                    if (firstError == null) {
+                        firstError = ex.getMessage();
+                    }
+                    used = QuantPolicy.fallback(used);
+                    if (used == null) {
+                        throw new IllegalArgumentException("cannot store tensor '" + name + "': " + firstError, ex);
+                    }
+                }
+            }
+            if (!used.equals(target)) {
+                fallbacks.add(name + "=" + used);
+            }
+            if (used.equals(scheme)) {
+                requested++;
+            }
+            float[] x = t.toFloatArray();
+            float[] y = q.toFloatArray();
+            double s2 = 0;
+            double e2 = 0;
+            for (int i = 0; i < x.length; i++) {
+                double d = (double) x[i] - y[i];
+                s2 += (double) x[i] * x[i];
+                e2 += d * d;
+            }
+            signal += s2;
+            noise += e2;
+            rows.add(new TensorRow(name, q.format(), 10 * Math.log10(s2 / e2), Math.sqrt(e2 / s2), q.storageBytes()));
+            bytes += q.storageBytes();
+            out.put(name, q);
+        }
+        return new Quantized(LlamaWeights.of(w.config(), out), bytes, 10 * Math.log10(signal / noise), fallbacks, rows,
+                requested);
+    }
+}

@@ -1,0 +1,14 @@
+package io.quantkit.model;
+
+import java.io.IOException;
+
+/** Lets tests in other packages use the tiny reference models of {@link LlamaModelTest}. */
+public final class LlamaModelTestAccess {
+    private LlamaModelTestAccess() {
+    }
+
+    /** The tiny GQA model (dim 16, hidden 40, 2 layers, 4 heads, 2 kv heads, vocab 37, tied classifier). */
+    public static LlamaWeights tinyWeights() throws IOException {
+        return LlamaModelTest.weights(LlamaModelTest.GQA);
+    }
+}
