@@ -73,7 +73,7 @@ public final class OutlierCodec implements Codec {
             return OutlierSelector.byMagnitude();
         }
         throw new IllegalArgumentException(scheme.kind().cliName() + ": select=" + select
-                + " needs a calibration profile, and none was given (use select=magnitude, or pass --calibration)");
+                + " needs a calibration profile, and this codec was given none (use select=magnitude)");
     }
 
     @Override
