@@ -33,15 +33,26 @@ final class CMath {
      * fabsf(v); max = v; }" scan), or +0 when every element is zero.
      */
     static float signedAbsMax(float[] x, int o, int n) {
-        int m = Float.floatToRawIntBits(absMax(x, o, n));
-        if (m == 0) {
-            return 0.0f;
+        // two branch-free integer maxima: p = bits of the largest value with the sign bit clear (negative int if
+        // none), q = magnitude bits of the most negative value with the sign bit set (negative int if none)
+        int p = Integer.MIN_VALUE;
+        int q = Integer.MIN_VALUE;
+        for (int j = 0; j < n; j++) {
+            int bits = Float.floatToRawIntBits(x[o + j]);
+            p = Math.max(p, bits);
+            q = Math.max(q, bits ^ 0x80000000);
         }
-        int j = 0;
-        while ((Float.floatToRawIntBits(x[o + j]) & 0x7fffffff) != m) {
-            j++;
+        if (p <= 0 && q <= 0) {
+            return 0.0f; // all zeros: ggml keeps its initial +0
         }
-        return x[o + j];
+        if (p != q) {
+            return p > q ? Float.intBitsToFloat(p) : Float.intBitsToFloat(q | 0x80000000);
+        }
+        for (int j = 0; ; j++) { // +a and -a both present: the first one wins
+            if (Math.abs(x[o + j]) == Float.intBitsToFloat(p)) {
+                return x[o + j];
+            }
+        }
     }
 
     /**

@@ -54,7 +54,6 @@ final class Q4_0Format implements BlockFormat {
 
     @Override
     public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
-        byte[] codes = new byte[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
             float max = CMath.signedAbsMax(x, xo, QK);
             float d = max / -8f;
@@ -66,12 +65,14 @@ final class Q4_0Format implements BlockFormat {
             short h = Fp16.fromFloat(d);
             y[yo] = (byte) h;
             y[yo + 1] = (byte) (h >> 8);
-            // x*id + 8.5 lies in [0.5, 16.5] up to rounding, so (int) truncates exactly as (int8_t) does
-            for (int j = 0; j < QK; j++) {
-                codes[j] = (byte) Math.min(15, (int) (x[xo + j] * id + 8.5f));
-            }
+            // x*id + 8.5 lies in [0.5, 16.5] up to rounding, so (int) truncates exactly as (int8_t) does, and
+            // c - (c >> 4) is min(15, c) for 0 <= c <= 16
             for (int j = 0; j < QK / 2; j++) {
-                y[yo + 2 + j] = (byte) (codes[j] | (codes[j + QK / 2] << 4));
+                int lo = (int) (x[xo + j] * id + 8.5f);
+                int hi = (int) (x[xo + QK / 2 + j] * id + 8.5f);
+                lo -= lo >> 4;
+                hi -= hi >> 4;
+                y[yo + 2 + j] = (byte) (lo | (hi << 4));
             }
         }
     }

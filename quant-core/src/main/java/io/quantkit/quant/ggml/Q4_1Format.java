@@ -57,7 +57,6 @@ final class Q4_1Format implements BlockFormat {
 
     @Override
     public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
-        byte[] codes = new byte[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
             int lo = Integer.MAX_VALUE;
             int hi = Integer.MIN_VALUE;
@@ -81,12 +80,13 @@ final class Q4_1Format implements BlockFormat {
             y[yo + 1] = (byte) (hd >> 8);
             y[yo + 2] = (byte) hm;
             y[yo + 3] = (byte) (hm >> 8);
-            // (x - min)*id + 0.5 lies in [0.5, 15.5] up to rounding
-            for (int j = 0; j < QK; j++) {
-                codes[j] = (byte) Math.min(15, (int) ((x[xo + j] - min) * id + 0.5f));
-            }
+            // (x - min)*id + 0.5 lies in [0.5, 15.5] up to rounding; c - (c >> 4) is min(15, c) for 0 <= c <= 16
             for (int j = 0; j < QK / 2; j++) {
-                y[yo + 4 + j] = (byte) (codes[j] | (codes[j + QK / 2] << 4));
+                int c0 = (int) ((x[xo + j] - min) * id + 0.5f);
+                int c1 = (int) ((x[xo + QK / 2 + j] - min) * id + 0.5f);
+                c0 -= c0 >> 4;
+                c1 -= c1 >> 4;
+                y[yo + 4 + j] = (byte) (c0 | (c1 << 4));
             }
         }
     }
