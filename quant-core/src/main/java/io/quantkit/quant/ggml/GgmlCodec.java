@@ -31,11 +31,19 @@ public final class GgmlCodec implements Codec {
     private final Scheme scheme;
     private final GgmlType type;
     private final BlockFormat format;
+    private final int[] halfScaleOffsets; // byte offsets of the fp16 fields in a block
 
     public GgmlCodec(Scheme scheme) {
         this.scheme = scheme;
         this.type = typeOf(scheme);
         this.format = GgmlQuants.format(type);
+        this.halfScaleOffsets = switch (type) {
+            case Q8_0, Q4_0 -> new int[] {0};
+            case Q4_1 -> new int[] {0, 2};
+            case TQ1_0 -> new int[] {52};
+            case TQ2_0 -> new int[] {64};
+            default -> new int[0]; // MXFP4: an E8M0 exponent, which cannot overflow
+        };
     }
 
     /** The ggml type of a ggml scheme; throws {@link IllegalArgumentException} for any other scheme. */
@@ -97,13 +105,7 @@ public final class GgmlCodec implements Codec {
 
     /** Rejects blocks whose fp16 scale (or Q4_1 minimum) overflowed to infinity. */
     private void checkScales(byte[] out, int outPos, int blocks, float[] chunk, long pos) {
-        int[] offsets = switch (type) {
-            case Q8_0, Q4_0 -> new int[] {0};
-            case Q4_1 -> new int[] {0, 2};
-            case TQ1_0 -> new int[] {52};
-            case TQ2_0 -> new int[] {64};
-            default -> new int[0];
-        };
+        int[] offsets = halfScaleOffsets;
         int bb = type.blockBytes();
         int bs = type.blockSize();
         for (int b = 0; b < blocks; b++) {
