@@ -30,6 +30,9 @@ public final class Checkpoint implements AutoCloseable {
         /** The stored bytes of {@code info} (a read-only view; a tensor over 2 GiB has no single buffer). */
         ByteBuffer raw(TensorInfo info);
 
+        /** {@code len} stored bytes of {@code info} starting {@code from} bytes into its data. */
+        ByteBuffer raw(TensorInfo info, long from, int len);
+
         @Override
         void close() throws IOException;
     }
@@ -110,6 +113,14 @@ public final class Checkpoint implements AutoCloseable {
             throw new IllegalArgumentException("tensor info " + info.name() + " is not from this checkpoint");
         }
         return source.raw(info);
+    }
+
+    /** {@code len} stored bytes of {@code info} starting {@code from} bytes into its data (read-only view). */
+    public ByteBuffer rawBytes(TensorInfo info, long from, int len) {
+        if (byName.get(info.name()) != info) {
+            throw new IllegalArgumentException("tensor info " + info.name() + " is not from this checkpoint");
+        }
+        return source.raw(info, from, len);
     }
 
     public Metadata metadata() {

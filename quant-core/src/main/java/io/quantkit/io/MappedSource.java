@@ -78,7 +78,7 @@ public final class MappedSource implements Checkpoint.Source {
         return file(info).slice(info.offset(), (int) info.byteLength());
     }
 
-    /** Reads {@code len} stored bytes of {@code info} starting {@code from} bytes into its data. */
+    @Override
     public ByteBuffer raw(TensorInfo info, long from, int len) {
         if (from < 0 || len < 0 || from + len > info.byteLength()) {
             throw new IndexOutOfBoundsException("range " + from + "+" + len + " outside tensor " + info.name());

@@ -100,11 +100,135 @@ public final class SafetensorsReader {
         MappedFile f = MappedFile.open(file);
         try {
             Header h = readHeader(file, f, String.valueOf(file.getFileName()));
-            return Checkpoint.of(Container.SAFETENSORS, file, h.tensors(), toMetadata(h.metadata()), null,
-                    MappedSource.dense(String.valueOf(file.getFileName()), f));
+            String name = String.valueOf(file.getFileName());
+            if (!h.metadata().containsKey(QuantLayout.FORMAT_KEY)) {
+                return Checkpoint.of(Container.SAFETENSORS, file, h.tensors(), toMetadata(h.metadata()), null,
+                        MappedSource.dense(name, f));
+            }
+            Grouped g = group(file, h);
+            return Checkpoint.of(Container.SAFETENSORS, file, g.tensors, toMetadata(h.metadata()), null,
+                    MappedSource.of(Map.of(name, f), (info, mf) -> assemble(g.parts.get(info.name()), info, mf)));
         } catch (RuntimeException e) {
             f.close();
             throw e;
+        }
+    }
+
+    /** Logical tensors of a file in quantkit's layout, and the stored arrays behind each quantized one. */
+    private record Grouped(List<TensorInfo> tensors, Map<String, List<Map.Entry<String, TensorInfo>>> parts) {
+    }
+
+    private static Grouped group(Path file, Header h) {
+        if (!QuantLayout.FORMAT_VERSION.equals(h.metadata().get(QuantLayout.FORMAT_KEY))) {
+            throw BadFileException.of(file, "%s '%s' is not a layout version this build reads (%s)",
+                    QuantLayout.FORMAT_KEY, h.metadata().get(QuantLayout.FORMAT_KEY), QuantLayout.FORMAT_VERSION);
+        }
+        Map<String, TensorInfo> stored = new LinkedHashMap<>();
+        for (TensorInfo t : h.tensors()) {
+            stored.put(t.name(), t);
+        }
+        Map<String, TensorInfo> replaced = new java.util.HashMap<>(); // stored name -> logical tensor
+        Map<String, List<Map.Entry<String, TensorInfo>>> parts = new java.util.HashMap<>();
+        ObjectMapper m = mapper();
+        for (Map.Entry<String, String> e : new TreeMap<>(h.metadata()).entrySet()) {
+            if (!e.getKey().startsWith(QuantLayout.TENSOR_PREFIX)) {
+                continue;
+            }
+            String name = e.getKey().substring(QuantLayout.TENSOR_PREFIX.length());
+            JsonNode d;
+            try {
+                d = m.readTree(e.getValue());
+            } catch (JsonProcessingException ex) {
+                throw BadFileException.of(file, "metadata %s is not valid JSON", e.getKey());
+            }
+            JsonNode scheme = d == null ? null : d.get("scheme");
+            JsonNode shape = d == null ? null : d.get("shape");
+            JsonNode arrays = d == null ? null : d.get("arrays");
+            if (scheme == null || !scheme.isTextual() || shape == null || !shape.isArray() || arrays == null
+                    || !arrays.isArray() || arrays.isEmpty() || shape.size() > Limits.MAX_DIMS) {
+                throw BadFileException.of(file, "metadata %s lacks scheme, shape or arrays", e.getKey());
+            }
+            try {
+                io.quantkit.quant.Scheme.parse(scheme.textValue());
+            } catch (IllegalArgumentException ex) {
+                throw BadFileException.of(file, "tensor '%s' has scheme '%s': %s", name, scheme.textValue(),
+                        ex.getMessage());
+            }
+            long[] dims = new long[shape.size()];
+            for (int i = 0; i < dims.length; i++) {
+                if (!shape.get(i).canConvertToLong() || shape.get(i).longValue() < 0) {
+                    throw BadFileException.of(file, "metadata %s has a bad shape", e.getKey());
+                }
+                dims[i] = shape.get(i).longValue();
+            }
+            Shape logical;
+            try {
+                logical = Shape.of(dims);
+            } catch (IllegalArgumentException ex) {
+                throw BadFileException.of(file, "metadata %s has a shape that overflows", e.getKey());
+            }
+            List<Map.Entry<String, TensorInfo>> list = new ArrayList<>();
+            long bytes = 0;
+            for (JsonNode a : arrays) {
+                if (!a.isArray() || a.size() != 2 || !a.get(0).isTextual() || !a.get(1).isTextual()) {
+                    throw BadFileException.of(file, "metadata %s has a malformed arrays entry", e.getKey());
+                }
+                TensorInfo t = stored.get(a.get(1).textValue());
+                if (t == null) {
+                    throw BadFileException.of(file, "tensor '%s' names stored array '%s', which is not in the file",
+                            name, a.get(1).textValue());
+                }
+                if (replaced.containsKey(t.name())) {
+                    throw BadFileException.of(file, "stored array '%s' belongs to two tensors", t.name());
+                }
+                list.add(Map.entry(a.get(0).textValue(), t));
+                bytes += t.byteLength();
+            }
+            TensorInfo first = list.get(0).getValue();
+            TensorInfo logicalInfo = new TensorInfo(name, scheme.textValue(), logical, first.file(), first.offset(),
+                    bytes);
+            for (Map.Entry<String, TensorInfo> p : list) {
+                replaced.put(p.getValue().name(), logicalInfo);
+            }
+            parts.put(name, list);
+        }
+        List<TensorInfo> out = new ArrayList<>();
+        java.util.Set<String> emitted = new java.util.HashSet<>();
+        for (TensorInfo t : h.tensors()) {
+            TensorInfo l = replaced.get(t.name());
+            if (l == null) {
+                if (parts.containsKey(t.name())) {
+                    throw BadFileException.of(file, "tensor name '%s' is both stored and quantized", t.name());
+                }
+                out.add(t);
+            } else if (emitted.add(l.name())) {
+                out.add(l);
+            }
+        }
+        return new Grouped(out, parts);
+    }
+
+    private static io.quantkit.tensor.Tensor assemble(List<Map.Entry<String, TensorInfo>> parts, TensorInfo info,
+            MappedFile f) {
+        if (parts == null) {
+            throw new IllegalArgumentException("tensor " + info.name() + " has unsupported format " + info.format());
+        }
+        List<io.quantkit.tensor.StoredArray> arrays = new ArrayList<>();
+        for (Map.Entry<String, TensorInfo> p : parts) {
+            TensorInfo t = p.getValue();
+            if (t.byteLength() > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("stored array " + t.name() + " (" + t.byteLength()
+                        + " bytes) is too large for one buffer");
+            }
+            arrays.add(io.quantkit.tensor.StoredArray.of(p.getKey(), DType.valueOf(t.format()), t.shape(),
+                    f.slice(t.offset(), (int) t.byteLength())));
+        }
+        io.quantkit.quant.Scheme scheme = io.quantkit.quant.Scheme.parse(info.format());
+        try {
+            return io.quantkit.quant.Codecs.forScheme(scheme).fromArrays(info.shape(), arrays);
+        } catch (IllegalArgumentException e) {
+            throw BadFileException.of(f.path(), "tensor '%s' (%s) cannot be rebuilt from its arrays: %s",
+                    info.name(), info.format(), e.getMessage());
         }
     }
 

@@ -1,0 +1,623 @@
+package io.quantkit.io.convert;
+
+import io.quantkit.io.AtomicOutput;
+import io.quantkit.io.Checkpoint;
+import io.quantkit.io.Checkpoints;
+import io.quantkit.io.Container;
+import io.quantkit.io.MappedSource;
+import io.quantkit.io.MetaValue;
+import io.quantkit.io.Metadata;
+import io.quantkit.io.TensorInfo;
+import io.quantkit.io.gguf.GgufMetadata;
+import io.quantkit.io.gguf.GgufType;
+import io.quantkit.io.gguf.GgufWriter;
+import io.quantkit.io.safetensors.SafetensorsWriter;
+import io.quantkit.quant.Codecs;
+import io.quantkit.quant.QuantizedTensor;
+import io.quantkit.quant.Scheme;
+import io.quantkit.quant.SchemeKind;
+import io.quantkit.tensor.DType;
+import io.quantkit.tensor.Shape;
+import io.quantkit.tensor.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Streams a checkpoint into a GGUF or safetensors file, tensor by tensor, in input order.
+ *
+ * <p>For each tensor the recipe (the user's rules, then the defaults: 1-D, norm and bias tensors kept, the rest
+ * in the target scheme) picks a scheme. A ggml block type whose block does not divide the row falls back
+ * (256-value types to q4_0 when 32 divides the row, else f16; 32-value types to f16; in safetensors to bf16),
+ * and the fallback is reported on the tensor; with {@code strict} it is an error instead. A tensor already
+ * in the chosen format is copied byte for byte.
+ *
+ * <p>Memory: row-separable schemes (f32, f16, bf16 and the ggml block types) are converted in chunks of about
+ * {@link #CHUNK_ELEMENTS} elements, copies in slices of {@link #COPY_CHUNK_BYTES}; other schemes need one whole
+ * tensor. The GGUF header is written first (every size is known from the plan); safetensors reserves a header
+ * area and fills it at the end. With {@code threads > 1} chunks are converted in parallel and written in order,
+ * so the output bytes do not depend on the thread count. The output appears atomically ({@link AtomicOutput});
+ * the input is only read.
+ */
+public final class Converter {
+    /** Elements per work chunk of a row-separable scheme. */
+    public static final long CHUNK_ELEMENTS = 1L << 22;
+    /** Bytes per slice of a plain copy. */
+    public static final int COPY_CHUNK_BYTES = 1 << 26;
+    /** Largest thread count accepted. */
+    public static final int MAX_THREADS = 256;
+
+    private Converter() {
+    }
+
+    /** Called after each tensor has been written (from the calling thread). */
+    @FunctionalInterface
+    public interface Listener {
+        void tensorDone(int index, int total, TensorReport report);
+    }
+
+    /** Conversion settings; {@code recipe} holds the user's rules (the defaults are appended). */
+    public record Options(Scheme scheme, Recipe recipe, boolean force, boolean strict, int threads,
+            Listener listener) {
+        public Options {
+            Objects.requireNonNull(scheme, "scheme");
+            recipe = recipe == null ? Recipe.empty() : recipe;
+            listener = listener == null ? (i, n, r) -> { } : listener;
+            if (threads < 1 || threads > MAX_THREADS) {
+                throw new IllegalArgumentException("threads (" + threads + ") must be in 1.." + MAX_THREADS);
+            }
+        }
+
+        public static Options of(Scheme scheme) {
+            return new Options(scheme, null, false, false, 1, null);
+        }
+
+        public Options withRecipe(Recipe r) {
+            return new Options(scheme, r, force, strict, threads, listener);
+        }
+
+        public Options withForce(boolean f) {
+            return new Options(scheme, recipe, f, strict, threads, listener);
+        }
+
+        public Options withStrict(boolean s) {
+            return new Options(scheme, recipe, force, s, threads, listener);
+        }
+
+        public Options withThreads(int t) {
+            return new Options(scheme, recipe, force, strict, t, listener);
+        }
+
+        public Options withListener(Listener l) {
+            return new Options(scheme, recipe, force, strict, threads, l);
+        }
+    }
+
+    /** The container an output path asks for, by extension. */
+    public static Container outputContainer(Path out) {
+        String n = String.valueOf(out.getFileName()).toLowerCase(Locale.ROOT);
+        if (n.endsWith(".gguf")) {
+            return Container.GGUF;
+        }
+        if (n.endsWith(".safetensors")) {
+            return Container.SAFETENSORS;
+        }
+        throw new IllegalArgumentException("output " + out.getFileName()
+                + " must end in .gguf or .safetensors (the extension picks the container)");
+    }
+
+    /** Opens {@code in} (see {@link Checkpoints#open}) and converts it to {@code out}. */
+    public static ConvertSummary convert(Path in, Path out, Options o) throws IOException {
+        outputContainer(out);
+        try (Checkpoint c = Checkpoints.open(in)) {
+            return convert(c, out, o);
+        }
+    }
+
+    /** Converts an open checkpoint to {@code out}. */
+    public static ConvertSummary convert(Checkpoint in, Path out, Options o) throws IOException {
+        Container container = outputContainer(out);
+        if (Files.exists(out) && Files.exists(in.path()) && Files.isSameFile(out, in.path())) {
+            throw new IllegalArgumentException("output " + out + " is the input file; choose another path");
+        }
+        Recipe recipe = o.recipe().withDefaults(o.scheme());
+        GgufType target = null;
+        if (container == Container.GGUF) {
+            target = ggufType(o.scheme());
+            if (target == null) {
+                throw new IllegalArgumentException("scheme " + o.scheme() + " cannot be stored in GGUF (GGUF takes "
+                        + "f32, f16, bf16, q8_0, q4_0, q4_1, tq1_0, tq2_0, mxfp4); write a .safetensors file instead");
+            }
+        }
+        List<Step> steps = new ArrayList<>();
+        for (TensorInfo t : in.tensors()) {
+            steps.add(container == Container.GGUF ? planGguf(t, recipe, o.strict()) : planSafetensors(in, t, recipe,
+                    o.strict()));
+        }
+        long start = System.nanoTime();
+        try (AtomicOutput ao = AtomicOutput.create(out, o.force())) {
+            Sink sink = container == Container.GGUF ? new GgufSink(ao, in, steps, target)
+                    : new SafetensorsSink(ao, in, steps);
+            List<TensorReport> reports = run(in, steps, sink, o);
+            long size = sink.finish();
+            ao.commit();
+            long bytesIn = 0;
+            long dataOut = 0;
+            long params = 0;
+            for (int i = 0; i < steps.size(); i++) {
+                bytesIn += steps.get(i).info.byteLength();
+                dataOut += reports.get(i).bytesOut();
+                params += steps.get(i).info.shape().numel();
+            }
+            double secs = (System.nanoTime() - start) / 1e9;
+            return new ConvertSummary(ao.target(), container, reports, bytesIn, size, dataOut, params, secs,
+                    o.threads());
+        }
+    }
+
+    // ---------------------------------------------------------------- planning
+
+    enum Kind { COPY, QUANTIZE, REPACK }
+
+    /** What to do with one tensor. */
+    static final class Step {
+        final TensorInfo info;
+        final Kind kind;
+        final Scheme scheme; // QUANTIZE (and REPACK: the tensor's own scheme)
+        final String outFormat;
+        final String rule;
+        String fallback;
+        final boolean chunked;
+        final long rowsPerChunk;
+        long bytesOut;
+
+        Step(TensorInfo info, Kind kind, Scheme scheme, String outFormat, String rule, String fallback) {
+            this.info = info;
+            this.kind = kind;
+            this.scheme = scheme;
+            this.outFormat = outFormat;
+            this.rule = rule;
+            this.fallback = fallback;
+            this.chunked = kind == Kind.COPY || (kind == Kind.QUANTIZE && rowSeparable(scheme));
+            long row = Math.max(1, info.shape().rowLength());
+            this.rowsPerChunk = Math.max(1, CHUNK_ELEMENTS / row);
+        }
+
+        long rows() {
+            Shape s = info.shape();
+            return s.rank() == 0 ? 1 : s.rows();
+        }
+    }
+
+    static boolean rowSeparable(Scheme s) {
+        return switch (s.kind()) {
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, TQ1_0, TQ2_0, MXFP4 -> true;
+            default -> false;
+        };
+    }
+
+    /** The GGUF type a scheme is written as, or null. */
+    public static GgufType ggufType(Scheme s) {
+        return switch (s.kind()) {
+            case F32 -> GgufType.F32;
+            case F16 -> GgufType.F16;
+            case BF16 -> GgufType.BF16;
+            case Q8_0 -> GgufType.Q8_0;
+            case Q4_0 -> GgufType.Q4_0;
+            case Q4_1 -> GgufType.Q4_1;
+            case TQ1_0 -> GgufType.TQ1_0;
+            case TQ2_0 -> GgufType.TQ2_0;
+            case MXFP4 -> GgufType.MXFP4;
+            default -> null;
+        };
+    }
+
+    static Scheme schemeOf(GgufType t) {
+        return Scheme.of(switch (t) {
+            case F32 -> SchemeKind.F32;
+            case F16 -> SchemeKind.F16;
+            case BF16 -> SchemeKind.BF16;
+            case Q8_0 -> SchemeKind.Q8_0;
+            case Q4_0 -> SchemeKind.Q4_0;
+            case Q4_1 -> SchemeKind.Q4_1;
+            case TQ1_0 -> SchemeKind.TQ1_0;
+            case TQ2_0 -> SchemeKind.TQ2_0;
+            case MXFP4 -> SchemeKind.MXFP4;
+            default -> throw new IllegalArgumentException("no scheme writes GGUF type " + t);
+        });
+    }
+
+    static Step planGguf(TensorInfo t, Recipe recipe, boolean strict) {
+        Recipe.Rule r = recipe.match(t);
+        GgufType src = GgufType.fromName(t.format());
+        if (r.scheme() == null) {
+            if (src != null) {
+                return new Step(t, Kind.COPY, null, src.name(), r.toString(), null);
+            }
+            return new Step(t, Kind.QUANTIZE, Scheme.of(SchemeKind.F32), "F32", r.toString(),
+                    t.format() + " has no GGUF type; stored as F32");
+        }
+        GgufType want = ggufType(r.scheme());
+        if (want == null) {
+            throw new IllegalArgumentException("tensor '" + t.name() + "': scheme " + r.scheme()
+                    + " (rule '" + r + "') cannot be stored in GGUF");
+        }
+        GgufType use = want;
+        String fallback = null;
+        long row = t.shape().rank() == 0 ? 1 : t.shape().rowLength();
+        if (row % want.blockSize() != 0) {
+            use = row % 32 == 0 && want.blockSize() > 32 ? GgufType.Q4_0 : GgufType.F16;
+            fallback = "rows of " + row + " do not fit " + want + " blocks of " + want.blockSize() + "; stored as "
+                    + use;
+            if (strict) {
+                throw new IllegalArgumentException("tensor '" + t.name() + "': rows of " + row + " do not fit "
+                        + want + " blocks of " + want.blockSize() + " (strict mode: no fallback)");
+            }
+        }
+        if (src == use) {
+            return new Step(t, Kind.COPY, null, use.name(), r.toString(), fallback);
+        }
+        return new Step(t, Kind.QUANTIZE, schemeOf(use), use.name(), r.toString(), fallback);
+    }
+
+    static Step planSafetensors(Checkpoint in, TensorInfo t, Recipe recipe, boolean strict) {
+        Recipe.Rule r = recipe.match(t);
+        DType plain = MappedSource.denseType(t.format());
+        if (r.scheme() == null) {
+            if (plain != null) {
+                return new Step(t, Kind.COPY, null, plain.name(), r.toString(), null);
+            }
+            Scheme own = ownScheme(t.format());
+            if (own != null) {
+                return new Step(t, Kind.REPACK, own, own.toString(), r.toString(), null);
+            }
+            return new Step(t, Kind.QUANTIZE, Scheme.of(SchemeKind.F32), "f32", r.toString(),
+                    t.format() + " has no safetensors layout; stored as f32");
+        }
+        Scheme s = r.scheme();
+        DType dense = switch (s.kind()) {
+            case F32 -> DType.F32;
+            case F16 -> DType.F16;
+            case BF16 -> DType.BF16;
+            default -> null;
+        };
+        if (dense != null && dense == plain) {
+            return new Step(t, Kind.COPY, null, dense.name(), r.toString(), null);
+        }
+        GgufType g = ggufType(s);
+        long row = t.shape().rank() == 0 ? 1 : t.shape().rowLength();
+        if (g != null && g.blockSize() > 1 && row % g.blockSize() != 0) {
+            if (strict) {
+                throw new IllegalArgumentException("tensor '" + t.name() + "': rows of " + row + " do not fit "
+                        + s + " blocks of " + g.blockSize() + " (strict mode: no fallback)");
+            }
+            return new Step(t, Kind.QUANTIZE, Scheme.of(SchemeKind.BF16), "bf16", r.toString(),
+                    "rows of " + row + " do not fit " + s + " blocks of " + g.blockSize() + "; stored as bf16");
+        }
+        return new Step(t, Kind.QUANTIZE, s, s.toString(), r.toString(), null);
+    }
+
+    /** The scheme a stored format already is (a quantkit scheme string or a ggml type with a scheme), or null. */
+    static Scheme ownScheme(String format) {
+        GgufType g = GgufType.fromName(format);
+        if (g != null) {
+            return switch (g) {
+                case Q8_0, Q4_0, Q4_1, TQ1_0, TQ2_0, MXFP4 -> schemeOf(g);
+                default -> null;
+            };
+        }
+        try {
+            return Scheme.parse(format);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    // ---------------------------------------------------------------- execution
+
+    /** One unit of work: a chunk of rows (or bytes) of a step, or a whole step. */
+    record Job(int step, long rowFrom, long rowCount, boolean first, boolean last) {
+    }
+
+    /** The product of a job: buffers to append, or a whole quantized tensor. */
+    record Piece(List<ByteBuffer> buffers, QuantizedTensor whole, String fallback) {
+    }
+
+    static List<Job> jobs(List<Step> steps) {
+        List<Job> out = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Step s = steps.get(i);
+            if (!s.chunked) {
+                out.add(new Job(i, 0, s.rows(), true, true));
+                continue;
+            }
+            long rows = s.rows();
+            if (rows == 0) {
+                out.add(new Job(i, 0, 0, true, true));
+                continue;
+            }
+            for (long r = 0; r < rows; r += s.rowsPerChunk) {
+                long n = Math.min(s.rowsPerChunk, rows - r);
+                out.add(new Job(i, r, n, r == 0, r + n >= rows));
+            }
+        }
+        return out;
+    }
+
+    static Piece work(Checkpoint in, Step s, Job j, boolean strict) {
+        TensorInfo t = s.info;
+        try {
+            switch (s.kind) {
+                case COPY: {
+                    long numel = t.shape().numel();
+                    long bytesPerRow = numel == 0 ? 0 : t.byteLength() / s.rows();
+                    long from = j.rowFrom() * bytesPerRow;
+                    long len = j.rowCount() * bytesPerRow;
+                    if (s.rows() == 1) {
+                        from = 0;
+                        len = t.byteLength();
+                    }
+                    List<ByteBuffer> parts = new ArrayList<>();
+                    for (long p = 0; p < len; p += COPY_CHUNK_BYTES) {
+                        parts.add(in.rawBytes(t, from + p, (int) Math.min(COPY_CHUNK_BYTES, len - p)));
+                    }
+                    return new Piece(parts, null, null);
+                }
+                case REPACK: {
+                    Tensor v = in.tensor(t);
+                    if (v instanceof QuantizedTensor q) {
+                        return new Piece(null, q, null);
+                    }
+                    return new Piece(null, Codecs.forScheme(Scheme.of(SchemeKind.F32)).quantize(v),
+                            t.format() + " cannot be stored as is; stored as f32");
+                }
+                case QUANTIZE:
+                default: {
+                    Tensor v = in.tensor(t);
+                    if (s.chunked) {
+                        Tensor part = s.rows() == 1 ? v : new RowSlice(v, j.rowFrom(), j.rowCount());
+                        QuantizedTensor q = Codecs.forScheme(s.scheme).quantize(part);
+                        return new Piece(List.of(q.arrays().get(0).data()), null, null);
+                    }
+                    try {
+                        return new Piece(null, Codecs.forScheme(s.scheme).quantize(v), null);
+                    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                        if (strict || hasNonFinite(v)) {
+                            throw e;
+                        }
+                        return new Piece(null, Codecs.forScheme(Scheme.of(SchemeKind.BF16)).quantize(v),
+                                s.scheme + " cannot store it (" + e.getMessage() + "); stored as bf16");
+                    }
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("tensor '" + t.name() + "': " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean hasNonFinite(Tensor v) {
+        long n = v.shape().numel();
+        float[] buf = new float[(int) Math.min(n, 1 << 16)];
+        for (long p = 0; p < n; p += buf.length) {
+            int len = (int) Math.min(buf.length, n - p);
+            v.dequantize(p, buf, 0, len);
+            for (int i = 0; i < len; i++) {
+                if (!Float.isFinite(buf[i])) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static List<TensorReport> run(Checkpoint in, List<Step> steps, Sink sink, Options o) throws IOException {
+        List<Job> jobs = jobs(steps);
+        List<TensorReport> reports = new ArrayList<>();
+        ExecutorService pool = o.threads() > 1 ? Executors.newFixedThreadPool(o.threads(), r -> {
+            Thread th = new Thread(r, "quantkit-convert");
+            th.setDaemon(true);
+            return th;
+        }) : null;
+        try {
+            Deque<Future<Piece>> window = new ArrayDeque<>();
+            int submitted = 0;
+            for (int i = 0; i < jobs.size(); i++) {
+                while (submitted < jobs.size() && submitted - i < Math.max(1, o.threads())) {
+                    Job j = jobs.get(submitted++);
+                    Callable<Piece> c = () -> work(in, steps.get(j.step()), j, o.strict());
+                    if (pool == null) {
+                        CompletableFuture<Piece> f = new CompletableFuture<>();
+                        try {
+                            f.complete(c.call());
+                        } catch (Exception e) {
+                            f.completeExceptionally(e);
+                        }
+                        window.add(f);
+                    } else {
+                        window.add(pool.submit(c));
+                    }
+                }
+                Piece p = await(window.removeFirst());
+                Job j = jobs.get(i);
+                Step s = steps.get(j.step());
+                if (p.fallback() != null) {
+                    s.fallback = p.fallback();
+                }
+                sink.accept(s, j, p);
+                if (j.last()) {
+                    TensorReport r = new TensorReport(s.info.name(), s.info.format(), sink.outFormat(s, p),
+                            s.info.shape(), s.info.byteLength(), s.bytesOut, s.rule, s.fallback);
+                    reports.add(r);
+                    o.listener().tensorDone(reports.size() - 1, steps.size(), r);
+                }
+            }
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+        }
+        return reports;
+    }
+
+    private static Piece await(Future<Piece> f) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            if (c instanceof IOException io) {
+                throw io;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(c);
+        }
+    }
+
+    // ---------------------------------------------------------------- output containers
+
+    interface Sink {
+        void accept(Step s, Job j, Piece p) throws IOException;
+
+        String outFormat(Step s, Piece p);
+
+        long finish() throws IOException;
+    }
+
+    static final class GgufSink implements Sink {
+        private final GgufWriter w;
+
+        GgufSink(AtomicOutput ao, Checkpoint in, List<Step> steps, GgufType target) throws IOException {
+            List<GgufWriter.Planned> plan = new ArrayList<>();
+            for (Step s : steps) {
+                Shape shape = s.info.shape().rank() == 0 ? Shape.of(1) : s.info.shape();
+                plan.add(new GgufWriter.Planned(s.info.name(), GgufType.fromName(s.outFormat), shape));
+            }
+            Metadata m = GgufMetadata.forOutput(in, GgufMetadata.fileType(target));
+            boolean quantized = steps.stream().anyMatch(s -> GgufType.fromName(s.outFormat).blockSize() > 1);
+            if (quantized) {
+                m = m.with("general.quantization_version", MetaValue.u32(2));
+            }
+            this.w = GgufWriter.start(ao.channel(), m, plan);
+        }
+
+        @Override
+        public void accept(Step s, Job j, Piece p) throws IOException {
+            if (j.first()) {
+                w.begin(s.info.name());
+            }
+            List<ByteBuffer> bufs = p.buffers() != null ? p.buffers() : List.of(p.whole().arrays().get(0).data());
+            for (ByteBuffer b : bufs) {
+                s.bytesOut += b.remaining();
+                w.append(b);
+            }
+            if (j.last()) {
+                w.end();
+            }
+        }
+
+        @Override
+        public String outFormat(Step s, Piece p) {
+            return s.outFormat;
+        }
+
+        @Override
+        public long finish() {
+            return w.finish();
+        }
+    }
+
+    static final class SafetensorsSink implements Sink {
+        private final SafetensorsWriter w;
+        private final Map<String, String> metadata;
+
+        SafetensorsSink(AtomicOutput ao, Checkpoint in, List<Step> steps) throws IOException {
+            metadata = new TreeMap<>();
+            for (Map.Entry<String, MetaValue> e : in.metadata().asMap().entrySet()) {
+                if (!(e.getValue() instanceof MetaValue.Arr) && !e.getKey().startsWith("quantkit.")) {
+                    metadata.put(e.getKey(), e.getValue().toString());
+                }
+            }
+            List<String> names = new ArrayList<>();
+            List<Shape> shapes = new ArrayList<>();
+            List<String> schemes = new ArrayList<>();
+            for (Step s : steps) {
+                names.add(s.info.name());
+                shapes.add(s.info.shape());
+                schemes.add(s.kind == Kind.COPY ? null : s.outFormat);
+            }
+            long area = SafetensorsWriter.headerBound(names, shapes, schemes, metadata);
+            this.w = SafetensorsWriter.start(ao.channel(), area);
+        }
+
+        @Override
+        public void accept(Step s, Job j, Piece p) throws IOException {
+            String name = s.info.name();
+            if (p.whole() != null) {
+                w.add(name, p.whole());
+                s.bytesOut += p.whole().storageBytes();
+                return;
+            }
+            GgufType g = s.kind == Kind.QUANTIZE ? ggufType(s.scheme) : null;
+            boolean blocks = g != null && g.blockSize() > 1;
+            if (j.first()) {
+                if (s.kind == Kind.COPY) {
+                    w.begin(name, MappedSource.denseType(s.info.format()), s.info.shape());
+                } else if (blocks) {
+                    w.begin(name, DType.U8, Shape.of(s.rows(), g.rowBytes(s.info.shape().rowLength())));
+                } else {
+                    w.begin(name, MappedSource.denseType(s.scheme.kind().name()), s.info.shape());
+                }
+            }
+            for (ByteBuffer b : p.buffers()) {
+                s.bytesOut += b.remaining();
+                w.append(b);
+            }
+            if (j.last()) {
+                w.end();
+                if (blocks) {
+                    w.addQuantEntry(name, s.scheme.toString(), s.info.shape(), List.<String[]>of(new String[] {"blocks", name}));
+                }
+            }
+        }
+
+        @Override
+        public String outFormat(Step s, Piece p) {
+            if (p.whole() != null) {
+                return p.whole().scheme().toString();
+            }
+            return s.outFormat;
+        }
+
+        @Override
+        public long finish() throws IOException {
+            try {
+                return w.finish(metadata);
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+        }
+    }
+}

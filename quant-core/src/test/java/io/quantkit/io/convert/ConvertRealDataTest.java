@@ -1,0 +1,67 @@
+package io.quantkit.io.convert;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.quantkit.io.Checkpoint;
+import io.quantkit.io.Checkpoints;
+import io.quantkit.io.MetaValue;
+import io.quantkit.io.TensorInfo;
+import io.quantkit.quant.Scheme;
+import io.quantkit.testing.SharedData;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+@Tag("real-data")
+class ConvertRealDataTest {
+    @TempDir
+    Path dir;
+
+    /** Acceptance: stories260K.bin → GGUF f32 equals llama.cpp's conversion tensor for tensor, bit for bit. */
+    @Test
+    void llama2cToGgufF32EqualsLlamaCppConversion() throws Exception {
+        Path out = dir.resolve("ours.gguf");
+        ConvertSummary s = Converter.convert(SharedData.path("stories260K/stories260K.bin"), out,
+                Converter.Options.of(Scheme.parse("f32")));
+        assertEquals(48, s.tensors().size());
+        assertEquals(0, s.fallbacks());
+        try (Checkpoint ours = Checkpoints.open(out);
+                Checkpoint ref = Checkpoints.open(SharedData.path("stories260K/stories260K-f32.gguf"))) {
+            assertEquals(ref.tensors().size(), ours.tensors().size());
+            for (TensorInfo r : ref.tensors()) {
+                TensorInfo o = ours.info(r.name()).orElseThrow();
+                assertEquals(r.shape(), o.shape(), r.name());
+                assertEquals("F32", o.format());
+                byte[] a = new byte[(int) r.byteLength()];
+                byte[] b = new byte[(int) o.byteLength()];
+                ref.rawBytes(r).get(a);
+                ours.rawBytes(o).get(b);
+                assertArrayEquals(a, b, r.name());
+            }
+            // metadata: llama.cpp's keys and values, except the two the data README documents as differing
+            Map<String, MetaValue> want = new java.util.TreeMap<>(ref.metadata().asMap());
+            Map<String, MetaValue> got = new java.util.TreeMap<>(ours.metadata().asMap());
+            assertEquals(MetaValue.u32(512), got.remove("llama.context_length")); // llama.cpp's converter wrote 128
+            want.remove("llama.context_length");
+            assertEquals(MetaValue.str("stories260K"), got.remove("general.name")); // llama.cpp wrote "llama"
+            want.remove("general.name");
+            assertEquals(MetaValue.u32(512), got.remove("llama.vocab_size"));
+            assertEquals(MetaValue.u32(0), got.remove("general.file_type"));
+            assertEquals(want, got);
+        }
+    }
+
+    @Test
+    void outputBytesDoNotDependOnThreadCount() throws Exception {
+        Path a = dir.resolve("a.gguf");
+        Path b = dir.resolve("b.gguf");
+        Path in = SharedData.path("stories260K/stories260K-f32.gguf");
+        Converter.convert(in, a, Converter.Options.of(Scheme.parse("bf16")).withThreads(1));
+        Converter.convert(in, b, Converter.Options.of(Scheme.parse("bf16")).withThreads(3));
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+    }
+}
