@@ -64,4 +64,37 @@ class ConvertRealDataTest {
         Converter.convert(in, b, Converter.Options.of(Scheme.parse("bf16")).withThreads(3));
         assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
     }
+
+    /** q8_0: every 2-D weight with rows of 64 is q8_0 (ggml's codec on the same rows); ffn_down (rows of 172) falls back. */
+    @Test
+    void q8_0WithReportedFallback() throws Exception {
+        Path out = dir.resolve("q8.gguf");
+        Path in = SharedData.path("stories260K/stories260K-f32.gguf");
+        ConvertSummary s = Converter.convert(in, out, Converter.Options.of(Scheme.parse("q8_0")).withThreads(2));
+        assertEquals(5, s.fallbacks());
+        try (Checkpoint src = Checkpoints.open(in); Checkpoint got = Checkpoints.open(out)) {
+            for (TensorInfo t : src.tensors()) {
+                TensorInfo o = got.info(t.name()).orElseThrow();
+                String want = t.shape().rank() == 1 ? "F32" : t.name().contains("ffn_down") ? "F16" : "Q8_0";
+                assertEquals(want, o.format(), t.name());
+                if (want.equals("Q8_0")) {
+                    io.quantkit.quant.QuantizedTensor q = io.quantkit.quant.Codecs.forScheme(Scheme.parse("q8_0"))
+                            .quantize(src.tensor(t));
+                    byte[] a = new byte[(int) o.byteLength()];
+                    got.rawBytes(o).get(a);
+                    byte[] b = new byte[a.length];
+                    q.arrays().get(0).data().get(b);
+                    assertArrayEquals(b, a, t.name());
+                }
+            }
+            assertEquals(7, got.metadata().getLong("general.file_type"));
+            assertEquals(2, got.metadata().getLong("general.quantization_version"));
+        }
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Converter.convert(in, dir.resolve("strict.gguf"),
+                        Converter.Options.of(Scheme.parse("q4_0")).withStrict(true)));
+        assertEquals("tensor 'blk.0.ffn_down.weight': rows of 172 do not fit Q4_0 blocks of 32 (strict mode: no "
+                + "fallback)", e.getMessage());
+        org.junit.jupiter.api.Assertions.assertFalse(Files.exists(dir.resolve("strict.gguf")));
+    }
 }

@@ -167,4 +167,33 @@ class ConverterTest {
         assertThrows(IllegalArgumentException.class, () -> Recipe.parse("re:( f32"));
         assertThrows(IllegalArgumentException.class, () -> Recipe.parse("onlypattern"));
     }
+
+    /** q4_0 in safetensors: one U8 "blocks" array under the name plus the quantkit entry; re-read as q4_0. */
+    @Test
+    void safetensorsQ4_0LayoutRoundTrip() throws Exception {
+        Path in = model();
+        Path st = dir.resolve("q4.safetensors");
+        Converter.convert(in, st, Converter.Options.of(Scheme.parse("q4_0")));
+        try (Checkpoint src = Checkpoints.open(in); Checkpoint got = Checkpoints.open(st)) {
+            assertEquals(src.names(), got.names());
+            assertEquals("1", got.metadata().getString("quantkit.format"));
+            assertEquals("{\"scheme\":\"q4_0\",\"shape\":[64,32],\"arrays\":[[\"blocks\",\"blk.0.ffn_gate.weight\"]]}",
+                    got.metadata().getString("quantkit.tensor.blk.0.ffn_gate.weight"));
+            TensorInfo g = got.info("blk.0.ffn_gate.weight").orElseThrow();
+            assertEquals("q4_0", g.format());
+            assertEquals(64L * 18, g.byteLength());
+            io.quantkit.tensor.Tensor q = got.tensor(g);
+            assertTrue(q instanceof io.quantkit.quant.QuantizedTensor);
+            float[] want = io.quantkit.quant.Codecs.forScheme(Scheme.parse("q4_0"))
+                    .quantize(src.tensor("blk.0.ffn_gate.weight")).toFloatArray();
+            assertArrayEquals(want, q.toFloatArray());
+            // converting it again keeps the blocks as they are
+            Path again = dir.resolve("again.gguf");
+            Converter.convert(st, again, Converter.Options.of(Scheme.parse("q4_0")));
+            try (Checkpoint a = Checkpoints.open(again)) {
+                assertEquals("Q4_0", a.info("blk.0.ffn_gate.weight").orElseThrow().format());
+                assertArrayEquals(want, a.tensor("blk.0.ffn_gate.weight").toFloatArray());
+            }
+        }
+    }
 }
