@@ -70,7 +70,7 @@ public final class Nf4Codec implements Codec {
                 continue;
             }
             for (int i = start; i < end; i++) {
-                codes[i] = (byte) Nf4.encode(w[i] / a);
+                codes[i] = (byte) encode(w[i] / a);
             }
         }
         byte[] packed = BitPacking.pack(codes, n, 4);
@@ -94,6 +94,26 @@ public final class Nf4Codec implements Codec {
     }
 
     private static final float[] TABLE_VALUES = Nf4.values();
+    private static final float[] THRESHOLDS = new float[15];
+
+    static {
+        for (int k = 0; k < 15; k++) {
+            THRESHOLDS[k] = Nf4.threshold(k);
+        }
+    }
+
+    /**
+     * {@link Nf4#encode} for a finite x, written with conditional expressions (no NaN check) so the JIT can
+     * use conditional moves: code = the number of thresholds t with x &gt; t, by a 4-step binary search.
+     */
+    private static int encode(float x) {
+        float[] t = THRESHOLDS;
+        int c = x > t[7] ? 8 : 0;
+        c += x > t[c + 3] ? 4 : 0;
+        c += x > t[c + 1] ? 2 : 0;
+        c += x > t[c] ? 1 : 0;
+        return c;
+    }
 
     private static final class Nf4Tensor extends PackedTensor {
         private final int block;
@@ -120,10 +140,16 @@ public final class Nf4Codec implements Codec {
         @Override
         public void dequantize(long from, float[] dst, int off, int len) {
             checkRange(from, dst, off, len);
-            for (int j = 0; j < len; j++) {
-                int i = (int) from + j;
-                int b = codes.get(i >>> 1);
-                dst[off + j] = TABLE_VALUES[(b >>> ((i & 1) << 2)) & 0x0f] * scales[i / block];
+            int i = (int) from;
+            int end = i + len;
+            int o = off;
+            while (i < end) {
+                int blockEnd = Math.min((i / block + 1) * block, end);
+                float s = scales[i / block];
+                for (; i < blockEnd; i++, o++) {
+                    int b = codes.get(i >>> 1);
+                    dst[o] = TABLE_VALUES[(b >>> ((i & 1) << 2)) & 0x0f] * s;
+                }
             }
         }
     }
