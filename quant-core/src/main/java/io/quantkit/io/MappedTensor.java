@@ -1,6 +1,8 @@
 package io.quantkit.io;
 
 import io.quantkit.format.Bf16;
+import io.quantkit.format.E8M0;
+import io.quantkit.format.Fp8Format;
 import io.quantkit.format.Fp16;
 import io.quantkit.tensor.DType;
 import io.quantkit.tensor.Shape;
@@ -11,7 +13,7 @@ import java.util.Objects;
  * A dense tensor read lazily from a memory-mapped file: element {@code i} is decoded from the bytes at
  * {@code offset + i * dtype.bytes()} (little-endian) on each access. No copy is made, so tensors larger than
  * 2 GiB work. Integer and bool elements convert to the nearest float ({@code (float) value}); F8/E8M0 decode
- * exactly (see {@link Fp8Decode}).
+ * exactly with {@link Fp8Format} and {@link E8M0}.
  *
  * <p>Immutable; thread-safe; fails with {@link IllegalStateException} once its checkpoint is closed.
  */
@@ -58,9 +60,9 @@ public final class MappedTensor implements Tensor {
             case F32 -> file.getFloat(p);
             case F16 -> Fp16.toFloat(file.getShort(p));
             case BF16 -> Bf16.toFloat(file.getShort(p));
-            case F8_E4M3 -> Fp8Decode.e4m3(file.get(p));
-            case F8_E5M2 -> Fp8Decode.e5m2(file.get(p));
-            case F8_E8M0 -> Fp8Decode.e8m0(file.get(p));
+            case F8_E4M3 -> Fp8Format.E4M3.decode(file.get(p));
+            case F8_E5M2 -> Fp8Format.E5M2.decode(file.get(p));
+            case F8_E8M0 -> E8M0.decode(file.get(p) & 0xff);
             case I64 -> (float) file.getLong(p);
             case I32 -> (float) file.getInt(p);
             case I16 -> (float) file.getShort(p);
