@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
             SurveyCommand.class,
             EvalCommand.class,
             CompareCommand.class,
+            CalibrateCommand.class,
             JshellCommand.class,
             CompletionCommand.class,
             CliDocsCommand.class,

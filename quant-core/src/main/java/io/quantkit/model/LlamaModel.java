@@ -35,6 +35,8 @@ public final class LlamaModel {
     private final float[] outputNorm;
     private final float[] classifier; // transposed: [dim][vocab]
     private final double[] invFreq; // per rotated pair j: theta^(-2j/headSize)
+    private final String[][] linearNames; // [layer][q, k, v, o, gate, down, up]
+    private final String classifierName;
 
     private LlamaModel(LlamaWeights w) {
         this.c = w.config();
@@ -63,6 +65,13 @@ public final class LlamaModel {
         }
         outputNorm = w.tensor(LlamaWeights.OUTPUT_NORM).toFloatArray();
         classifier = transposed(w.tensor(tied ? LlamaWeights.TOKEN_EMBD : LlamaWeights.OUTPUT));
+        linearNames = new String[layers][];
+        for (int l = 0; l < layers; l++) {
+            linearNames[l] = new String[] {LayerTensor.ATTN_Q.name(l), LayerTensor.ATTN_K.name(l),
+                LayerTensor.ATTN_V.name(l), LayerTensor.ATTN_OUTPUT.name(l), LayerTensor.FFN_GATE.name(l),
+                LayerTensor.FFN_DOWN.name(l), LayerTensor.FFN_UP.name(l)};
+        }
+        classifierName = tied ? LlamaWeights.TOKEN_EMBD : LlamaWeights.OUTPUT;
         int half = c.headSize() / 2;
         invFreq = new double[half];
         for (int j = 0; j < half; j++) {
@@ -99,7 +108,7 @@ public final class LlamaModel {
 
     /** A session with a KV cache of {@code config().seqLen()} positions, computing on the calling thread. */
     public Session newSession() {
-        return new Session(c.seqLen(), ThreadPool.SEQUENTIAL);
+        return new Session(c.seqLen(), ThreadPool.SEQUENTIAL, null);
     }
 
     /** A session with a KV cache of {@code capacity} positions whose matrix products run on {@code pool}. */
@@ -108,7 +117,17 @@ public final class LlamaModel {
             throw new IllegalArgumentException("KV cache capacity (" + capacity + ") must be in 1.."
                     + LlamaConfig.MAX_SIZE);
         }
-        return new Session(capacity, Objects.requireNonNull(pool, "pool"));
+        return new Session(capacity, Objects.requireNonNull(pool, "pool"), null);
+    }
+
+    /**
+     * As {@link #newSession(int, ThreadPool)}, reporting the input of every linear layer to {@code observer}
+     * (on the thread that drives the session).
+     */
+    public Session newSession(int capacity, ThreadPool pool, ActivationObserver observer) {
+        Session s = newSession(capacity, pool);
+        s.observer = Objects.requireNonNull(observer, "observer");
+        return s;
     }
 
     /**
@@ -118,6 +137,7 @@ public final class LlamaModel {
     public final class Session {
         private final int capacity;
         private final ThreadPool pool;
+        private ActivationObserver observer; // null: none (set once, by newSession)
         private final float[][] keys;   // [layer][(kvHead * headSize + i) * capacity + pos], transposed
         private final float[][] values; // same layout as keys
         private int pos;
@@ -134,9 +154,10 @@ public final class LlamaModel {
         private float[] ropeCos;
         private float[] ropeSin;
 
-        private Session(int capacity, ThreadPool pool) {
+        private Session(int capacity, ThreadPool pool, ActivationObserver observer) {
             this.capacity = capacity;
             this.pool = pool;
+            this.observer = observer;
             keys = new float[c.layers()][capacity * c.kvDim()];
             values = new float[c.layers()][capacity * c.kvDim()];
         }
@@ -198,6 +219,7 @@ public final class LlamaModel {
             float[] logits = new float[m * c.vocabSize()];
             if (m > 0) {
                 rmsNorm(x, logitsFrom * dim, xb, 0, outputNorm, m, dim, c.normEps());
+                observe(classifierName, xb, m, dim);
                 matmul(xb, m, dim, classifier, c.vocabSize(), logits);
             }
             return logits;
@@ -238,8 +260,12 @@ public final class LlamaModel {
             int dim = c.dim();
             int kvDim = c.kvDim();
             rmsNorm(x, 0, xb, 0, attnNorm[l], n, dim, c.normEps());
+            String[] names = linearNames[l];
+            observe(names[0], xb, n, dim);
             matmul(xb, n, dim, wq[l], dim, q);
+            observe(names[1], xb, n, dim);
             matmul(xb, n, dim, wk[l], kvDim, k);
+            observe(names[2], xb, n, dim);
             matmul(xb, n, dim, wv[l], kvDim, v);
             rope(q, n, c.heads());
             rope(k, n, c.kvHeads());
@@ -251,16 +277,20 @@ public final class LlamaModel {
                 }
             }
             attention(l, n);
+            observe(names[3], att, n, dim);
             matmul(att, n, dim, wo[l], dim, tmp);
             addInPlace(x, tmp, n * dim);
             rmsNorm(x, 0, xb, 0, ffnNorm[l], n, dim, c.normEps());
             int hidden = c.hiddenDim();
+            observe(names[4], xb, n, dim);
             matmul(xb, n, dim, w1[l], hidden, h1);
+            observe(names[6], xb, n, dim);
             matmul(xb, n, dim, w3[l], hidden, h3);
             for (int i = 0; i < n * hidden; i++) {
                 float g = h1[i];
                 h1[i] = g / (1f + (float) Math.exp(-g)) * h3[i];
             }
+            observe(names[5], h1, n, hidden);
             matmul(h1, n, hidden, w2[l], dim, tmp);
             addInPlace(x, tmp, n * dim);
         }
@@ -353,6 +383,12 @@ public final class LlamaModel {
                     }
                 }
             });
+        }
+
+        private void observe(String tensor, float[] xs, int n, int width) {
+            if (observer != null) {
+                observer.linearInput(tensor, xs, n, width);
+            }
         }
 
         /** {@code y[r][o] = sum_i x[r][i] * wT[i][o]} for {@code n} rows; parallel over rows or columns. */

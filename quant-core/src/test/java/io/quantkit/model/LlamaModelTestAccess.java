@@ -11,4 +11,9 @@ public final class LlamaModelTestAccess {
     public static LlamaWeights tinyWeights() throws IOException {
         return LlamaModelTest.weights(LlamaModelTest.GQA);
     }
+
+    /** The tiny MHA model (dim 18, hidden 52, 3 layers, separate classifier): another model. */
+    public static LlamaWeights otherTinyWeights() throws IOException {
+        return LlamaModelTest.weights(LlamaModelTest.MHA);
+    }
 }

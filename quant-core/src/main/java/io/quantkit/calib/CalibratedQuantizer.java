@@ -1,0 +1,114 @@
+package io.quantkit.calib;
+
+import io.quantkit.quant.Codecs;
+import io.quantkit.quant.QuantizedTensor;
+import io.quantkit.quant.Scheme;
+import io.quantkit.quant.SchemeKind;
+import io.quantkit.quant.codec.OutlierCodec;
+import io.quantkit.tensor.Shape;
+import io.quantkit.tensor.Tensor;
+import java.util.Objects;
+
+/**
+ * Quantizes one weight with calibration statistics, writing the ordinary stored layout of the scheme (so files
+ * stay readable by every tool that reads the scheme; q4_0 output remains valid ggml blocks).
+ *
+ * <ul>
+ * <li>{@link Method#RTN}: the scheme's own codec (int4-outliers with select=saliency uses
+ *     {@link SaliencySelector} when statistics exist).</li>
+ * <li>{@link Method#IMATRIX}: per group, the scale minimising Σ imp_j·(w_j − q_j·s)² with imp the input
+ *     channel's mean x² ({@link GridTarget#searchScale}).</li>
+ * <li>{@link Method#GPTQ}: {@link Gptq} with H = 2·E[x xᵀ], group scales by the weighted search.</li>
+ * </ul>
+ * int4-outliers: outliers chosen first (by the scheme's select, saliency needing statistics), removed (set to
+ * 0), the rest quantized by the method, the outliers stored exactly as {@link OutlierCodec} stores them.
+ * Without statistics (e.g. the token embedding, which has no input activations) IMATRIX and GPTQ fall back to
+ * an unweighted (MSE-optimal) scale search, and select=saliency to magnitude (uniform importance).
+ */
+public final class CalibratedQuantizer {
+    private CalibratedQuantizer() {
+    }
+
+    /** Quantizes {@code source} (a 2-D weight {@code [out, in]}); {@code stats} may be null. */
+    public static QuantizedTensor quantize(Tensor source, Scheme scheme, Method method, TensorStats stats,
+                                           boolean actOrder) {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(method, "method");
+        Shape shape = source.shape();
+        if (stats != null && (shape.rank() != 2 || shape.dim(1) != stats.width())) {
+            throw new IllegalArgumentException("calibration statistics of width " + stats.width()
+                    + " do not fit a tensor of shape " + shape);
+        }
+        boolean outliers = scheme.kind() == SchemeKind.INT4_OUTLIERS;
+        // without statistics (the token embedding has no input activations) every channel counts the same,
+        // and saliency imp·w² orders like |w|: magnitude selection
+        boolean saliency = outliers && scheme.param("select").equals("saliency") && stats != null;
+        if (method == Method.RTN) {
+            if (saliency) {
+                return new OutlierCodec(scheme, SaliencySelector.of(stats.importance())).quantize(source);
+            }
+            return Codecs.forScheme(scheme).quantize(source);
+        }
+        GridTarget target = GridTarget.of(scheme);
+        float[] w = source.toFloatArray();
+        for (float v : w) {
+            if (!Float.isFinite(v)) {
+                throw new IllegalArgumentException(scheme + " cannot quantize " + v + ": input must be finite");
+            }
+        }
+        int cols = (int) shape.rowLength();
+        int rows = cols == 0 ? 0 : (int) (shape.numel() / cols);
+        int[] outIdx = null;
+        float[] outVal = null;
+        if (outliers) {
+            OutlierCodec oc = new OutlierCodec(Scheme.parse(scheme.toString().replace("select=saliency",
+                    "select=magnitude")));
+            int k = oc.outlierCount(shape);
+            outIdx = saliency ? SaliencySelector.of(stats.importance()).select(w, shape, k)
+                    : io.quantkit.quant.OutlierSelector.byMagnitude().select(w, shape, k);
+            outVal = new float[k];
+            for (int j = 0; j < k; j++) {
+                outVal[j] = w[outIdx[j]];
+                w[outIdx[j]] = 0;
+            }
+        }
+        int g = target.group(cols);
+        int groups = cols == 0 ? 0 : (cols + g - 1) / g;
+        int[] q;
+        float[] scales;
+        if (method == Method.GPTQ && stats != null) {
+            float[] exact = null;
+            if (outIdx != null) {
+                exact = new float[w.length];
+                java.util.Arrays.fill(exact, Float.NaN);
+                for (int j = 0; j < outIdx.length; j++) {
+                    exact[outIdx[j]] = outVal[j];
+                }
+            }
+            Gptq.Result r = Gptq.run(target, w, rows, cols, stats.gram(), actOrder, true, exact);
+            q = r.q();
+            scales = r.scales();
+        } else {
+            double[] imp = stats == null ? null : stats.importance();
+            q = new int[w.length];
+            scales = new float[rows * groups];
+            for (int r = 0; r < rows; r++) {
+                for (int k = 0; k < groups; k++) {
+                    int off = r * cols + k * g;
+                    int len = Math.min(g, cols - k * g);
+                    float s = target.searchScale(w, off, len, imp, k * g);
+                    scales[r * groups + k] = s;
+                    for (int j = 0; j < len; j++) {
+                        q[off + j] = target.quantize(w[off + j], s);
+                    }
+                }
+            }
+        }
+        if (outIdx != null) {
+            for (int idx : outIdx) {
+                q[idx] = 0;
+            }
+        }
+        return target.build(shape, q, scales, outIdx, outVal);
+    }
+}
