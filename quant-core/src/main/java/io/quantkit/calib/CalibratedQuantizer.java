@@ -44,8 +44,9 @@ public final class CalibratedQuantizer {
         // and saliency imp·w² orders like |w|: magnitude selection
         boolean saliency = outliers && scheme.param("select").equals("saliency") && stats != null;
         if (method == Method.RTN) {
-            if (saliency) {
-                return new OutlierCodec(scheme, SaliencySelector.of(stats.importance())).quantize(source);
+            if (outliers) {
+                return new OutlierCodec(scheme, saliency ? SaliencySelector.of(stats.importance())
+                        : io.quantkit.quant.OutlierSelector.byMagnitude()).quantize(source);
             }
             return Codecs.forScheme(scheme).quantize(source);
         }
