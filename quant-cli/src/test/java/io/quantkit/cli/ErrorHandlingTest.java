@@ -34,7 +34,7 @@ class ErrorHandlingTest {
     @Test
     void unknownCommandSuggestsTheNearOne() {
         String line = CliRun.of("formatz").assertBadInput();
-        assertTrue(line.contains("did you mean formats?"), line);
+        assertTrue(line.contains("did you mean formats"), line); // picocli may list more (e.g. "or calibrate")
     }
 
     @Test
