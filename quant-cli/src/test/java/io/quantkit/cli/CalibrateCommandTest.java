@@ -27,7 +27,7 @@ class CalibrateCommandTest {
         String text = Files.readString(SharedData.path("corpora/tinystories_val_sample.txt"));
         StringBuilder jsonl = new StringBuilder();
         for (String story : text.substring(200_000, 260_000).split("\n\n")) {
-            jsonl.append(Json.toString(java.util.Map.of("text", story))).append('\n');
+            jsonl.append(new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(java.util.Map.of("text", story))).append('\n');
         }
         Path data = dir.resolve("cal.jsonl");
         Files.writeString(data, jsonl);
