@@ -16,7 +16,7 @@ import java.util.regex.PatternSyntaxException;
  * PATTERN  SCHEME          one rule per line; PATTERN and SCHEME separated by blanks (or " = ", " -&gt; ")
  *   PATTERN  a glob over the whole tensor name: * any run of characters, ? one character
  *            re:REGEX  a Java regular expression over the whole name
- *            @1d       any tensor of rank 0 or 1 (norm weights, biases)
+ *            {@literal @}1d       any tensor of rank 0 or 1 (norm weights, biases)
  *   SCHEME   any scheme name with parameters (q4_0, int4:group=64,asym), or "keep" (store as it is)
  * </pre>
  * {@link #withDefaults(Scheme)} appends the default rules after the user's:

@@ -21,7 +21,7 @@ import java.util.List;
  * layout:
  *   "codes"  U8  pack=2bit:  t = q + 1 ∈ {0,1,2} as 2-bit codes, four per byte, element 4j in bits 0-1
  *                            (code 3 is invalid); ⌈n/4⌉ bytes
- *                pack=base3: five trits per byte, byte j = Σ_{i<5} t_{5j+i}·3^i (≤ 242; missing trits of
+ *                pack=base3: five trits per byte, byte j = Σ_{i&lt;5} t_{5j+i}·3^i (≤ 242; missing trits of
  *                            the last byte are 0); ⌈n/5⌉ bytes
  *   "scales" F32 [1] (tensor) | [outer…, 1] (channel) | [outer…, G] (group)
  * error: |w − w'| ≤ s/2 where |w| ≤ 1.5·s, else |w| − s (clipped).  NaN/Inf: rejected.
