@@ -84,6 +84,7 @@ public final class CalibratedQuantizer {
                 java.util.Arrays.fill(exact, Float.NaN);
                 for (int j = 0; j < outIdx.length; j++) {
                     exact[outIdx[j]] = outVal[j];
+                    w[outIdx[j]] = outVal[j]; // GPTQ starts from the true weight; its residual is spread
                 }
             }
             Gptq.Result r = Gptq.run(target, w, rows, cols, stats.gram(), actOrder, true, exact);

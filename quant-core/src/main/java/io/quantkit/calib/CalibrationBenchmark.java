@@ -68,13 +68,14 @@ public final class CalibrationBenchmark {
             double base = ppl(weights, plan, pool).ppl();
             long fixed = fixedBytes(weights);
             out.printf(Locale.ROOT, "baseline f32: PPL %.4f%n%n", base);
+            boolean plans = !"false".equals(System.getProperty("plans"));
             List<int[]> klSeqs = seqs.subList(0, Math.min(4, seqs.size()));
             long t1 = System.nanoTime();
-            Map<String, List<MixedPrecision.Option>> options = MixedPrecision.measure(weights, profile, klSeqs, pool,
-                    Progress.NONE);
+            Map<String, List<MixedPrecision.Option>> options = plans ? MixedPrecision.measure(weights, profile, klSeqs,
+                    pool, Progress.NONE) : Map.of();
             out.printf(Locale.ROOT, "sensitivity: %d weights, %.1f s%n%n", options.size(),
                     (System.nanoTime() - t1) / 1e9);
-            for (long budget : budgets) {
+            for (long budget : plans ? budgets : new long[0]) {
                 MixedPrecision.Plan mp = MixedPrecision.choose(options, fixed, budget);
                 LlamaWeights q = MixedPrecision.apply(weights, profile, mp);
                 PerplexityResult pr = ppl(q, plan, pool);
@@ -93,7 +94,11 @@ public final class CalibrationBenchmark {
                 {"int4-outliers:group=32,budget=0.5%,select=saliency", "gptq"},
                 {"q4_0", "rtn"}, {"q4_0", "imatrix"}, {"q4_0", "gptq"},
             };
+            String only = System.getProperty("rows", "");
             for (String[] r : rows) {
+                if (!only.isEmpty() && !Arrays.asList(only.split(";")).contains(r[0] + "/" + r[1])) {
+                    continue;
+                }
                 Scheme s = Scheme.parse(r[0]);
                 io.quantkit.calib.Method m = io.quantkit.calib.Method.parse(r[1]);
                 boolean q40 = r[0].equals("q4_0");

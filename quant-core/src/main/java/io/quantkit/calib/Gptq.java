@@ -115,7 +115,8 @@ final class Gptq {
                 int len = Math.min(g, cols - start);
                 for (int r = 0; r < rows; r++) {
                     for (int j = 0; j < len; j++) {
-                        seg[j] = (float) w[r * cols + start + j];
+                        int e = r * cols + start + j;
+                        seg[j] = exact != null && !Float.isNaN(exact[e]) ? 0f : (float) w[e]; // scale from the bulk
                     }
                     scales[r * groups + k] = scaleFor(target, seg, 0, len, gram, cols, start, weightedScales);
                 }
