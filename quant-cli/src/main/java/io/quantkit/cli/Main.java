@@ -17,6 +17,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
             FormatsCommand.class,
             InspectCommand.class,
+            ConvertCommand.class,
             SurveyCommand.class,
             EvalCommand.class,
             CompareCommand.class,
