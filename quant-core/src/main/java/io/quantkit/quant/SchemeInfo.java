@@ -227,7 +227,7 @@ public final class SchemeInfo {
     /**
      * Number of weights int4-outliers keeps in 16-bit for a tensor of {@code shape}. A budget given as a fraction
      * ({@code 0.5%} or {@code 0.005}) keeps {@code floor(fraction * n)}; one given as a bits-per-weight target
-     * ({@code 4.6bpw}) keeps the largest k >= 0 with {@code 8 * (bytes without outliers) + 48 * k <= target * n}.
+     * ({@code 4.6bpw}) keeps the largest non-negative k with {@code 8 * (bytes without outliers) + 48 * k <= target * n}.
      */
     long outlierCount(Shape shape) {
         long n = shape.numel();
