@@ -1,0 +1,52 @@
+package io.quantkit.train;
+
+/**
+ * Elementary functions computed with IEEE arithmetic only, so training gives the same bits on every JVM and CPU
+ * ({@link Math#exp} may use a platform intrinsic whose last bit varies).
+ */
+final class DetMath {
+    private DetMath() {
+    }
+
+    private static final double LOG2E = 1.4426950408889634;
+    // ln 2 split so that k * LN2_HI is exact for |k| < 2^11
+    private static final double LN2_HI = 0.6931471803691238;
+    private static final double LN2_LO = 1.9082149292705877e-10;
+
+    /**
+     * e^x with relative error below 1e-14: x = k ln2 + r with |r| ≤ ln2/2, a degree-12 Taylor polynomial of
+     * e^r (Horner), then an exact scaling by 2^k. Underflows to 0 below -745 and overflows to +∞ above 709.78.
+     */
+    static double exp(double x) {
+        if (x != x) {
+            return x;
+        }
+        if (x < -745.0) {
+            return 0.0;
+        }
+        if (x > 709.78) {
+            return Double.POSITIVE_INFINITY;
+        }
+        double k = Math.floor(x * LOG2E + 0.5);
+        double r = (x - k * LN2_HI) - k * LN2_LO;
+        double p = 1.0 / 479001600.0;            // 1/12!
+        p = p * r + 1.0 / 39916800.0;            // 1/11!
+        p = p * r + 1.0 / 3628800.0;
+        p = p * r + 1.0 / 362880.0;
+        p = p * r + 1.0 / 40320.0;
+        p = p * r + 1.0 / 5040.0;
+        p = p * r + 1.0 / 720.0;
+        p = p * r + 1.0 / 120.0;
+        p = p * r + 1.0 / 24.0;
+        p = p * r + 1.0 / 6.0;
+        p = p * r + 0.5;
+        p = p * r + 1.0;
+        p = p * r + 1.0;
+        return Math.scalb(p, (int) k);
+    }
+
+    /** The logistic sigmoid 1 / (1 + e^-x) in float. */
+    static float sigmoid(float x) {
+        return (float) (1.0 / (1.0 + exp(-x)));
+    }
+}

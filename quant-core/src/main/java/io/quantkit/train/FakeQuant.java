@@ -1,0 +1,243 @@
+package io.quantkit.train;
+
+import io.quantkit.quant.Codec;
+import io.quantkit.quant.Codecs;
+import io.quantkit.quant.QuantizedTensor;
+import io.quantkit.quant.Scheme;
+import io.quantkit.quant.SchemeKind;
+import io.quantkit.tensor.FloatTensor;
+import io.quantkit.tensor.Shape;
+import java.util.Objects;
+
+/**
+ * Fake quantization of weights for quantization-aware training. Before each forward pass the selected weights are
+ * replaced by {@code dequantize(quantize(W))}; the gradient with respect to those values is handed to the float32
+ * master weights unchanged (straight-through estimator, STE) or, with {@link Ste#CLIPPED}, zeroed where the master
+ * weight lies outside the range the quantizer can represent ({@code [qmin·s, qmax·s]} of its group).
+ *
+ * <p>Weights are quantized through {@link Codecs} when the scheme has a codec. Until the integer and ternary codecs
+ * exist, those schemes use the built-in grids below, which follow the scheme definitions:
+ * <ul>
+ *   <li>{@code int:bits=b,group=g,sym}: per group of {@code g} weights along the row ({@code g=0}: the whole row),
+ *       {@code s = max|w| / (2^(b-1) − 1)}, {@code q = clamp(round_half_even(w/s), −(2^(b-1)−1), 2^(b-1)−1)};</li>
+ *   <li>{@code asym}: {@code s = (max − min) / (2^b − 1)}, {@code z = round_half_even(−min/s)},
+ *       {@code q = clamp(round_half_even(w/s) + z, 0, 2^b − 1)}, value {@code (q − z)·s};</li>
+ *   <li>{@code ternary} (BitNet b1.58 absmean, {@code scale=tensor}): {@code s = mean|w|},
+ *       {@code q = clamp(round_half_even(w/s), −1, 1)}.</li>
+ * </ul>
+ * A group of zeros stays zero. Immutable.
+ */
+public final class FakeQuant {
+
+    /** How the gradient reaches the master weights. */
+    public enum Ste {
+        /** Passed through unchanged. */
+        PLAIN,
+        /** Zeroed where the master weight is outside the quantizer's representable range. */
+        CLIPPED
+    }
+
+    /** Which tensors are fake-quantized. */
+    public enum Target {
+        /** The linear layers of the blocks (q, k, v, o, w1, w2, w3): embedding, norms and classifier stay float. */
+        LINEAR,
+        /** The linear layers and the untied classifier. */
+        LINEAR_AND_CLASSIFIER
+    }
+
+    private final Scheme scheme;
+    private final Ste ste;
+    private final Target target;
+
+    private FakeQuant(Scheme scheme, Ste ste, Target target) {
+        this.scheme = scheme;
+        this.ste = Objects.requireNonNull(ste);
+        this.target = Objects.requireNonNull(target);
+    }
+
+    /** Fake quantization of the linear layers with {@code scheme}. */
+    public static FakeQuant of(Scheme scheme, Ste ste) {
+        return new FakeQuant(Objects.requireNonNull(scheme), ste, Target.LINEAR);
+    }
+
+    /** Fake quantization of the chosen tensors with {@code scheme}. */
+    public static FakeQuant of(Scheme scheme, Ste ste, Target target) {
+        return new FakeQuant(Objects.requireNonNull(scheme), ste, target);
+    }
+
+    public Scheme scheme() {
+        return scheme;
+    }
+
+    public Ste ste() {
+        return ste;
+    }
+
+    public Target target() {
+        return target;
+    }
+
+    /** True when this tensor is fake-quantized. */
+    public boolean covers(ParamLayout.Entry e) {
+        return switch (e.role()) {
+            case LINEAR -> true;
+            case CLASSIFIER -> target == Target.LINEAR_AND_CLASSIFIER;
+            case EMBEDDING, NORM -> false;
+        };
+    }
+
+    /**
+     * Writes the forward-pass weights to {@code effective} (fake-quantized where {@link #covers}, copied otherwise)
+     * and the gradient mask to {@code mask} (1 where the gradient passes, 0 where it is clipped).
+     */
+    public void apply(ParamLayout layout, float[] master, float[] effective, float[] mask) {
+        System.arraycopy(master, 0, effective, 0, master.length);
+        java.util.Arrays.fill(mask, 1f);
+        for (ParamLayout.Entry e : layout.entries()) {
+            if (covers(e)) {
+                quantizeTensor(master, e.offset(), e.rows(), e.cols(), effective, mask);
+            }
+        }
+    }
+
+    /**
+     * Fake-quantizes one {@code [rows, cols]} tensor at {@code off} of {@code w} into {@code out} (same offset) and
+     * sets {@code mask} there (1 passes, 0 clipped; always 1 under {@link Ste#PLAIN}).
+     */
+    public void quantizeTensor(float[] w, int off, int rows, int cols, float[] out, float[] mask) {
+        int n = rows * cols;
+        for (int i = off; i < off + n; i++) {
+            if (!Float.isFinite(w[i])) {
+                throw new IllegalArgumentException("weight " + (i - off) + " of a tensor to fake-quantize is " + w[i]);
+            }
+        }
+        SchemeKind kind = scheme.kind();
+        Codec codec = codecOrNull(scheme);
+        if (codec != null) {
+            float[] src = java.util.Arrays.copyOfRange(w, off, off + n);
+            QuantizedTensor qt = codec.quantize(FloatTensor.wrap(Shape.of(rows, cols), src));
+            qt.dequantize(0, out, off, n);
+        }
+        switch (kind) {
+            case INT, INT8, INT4 -> {
+                int bits = kind == SchemeKind.INT ? scheme.intParam("bits") : kind == SchemeKind.INT8 ? 8 : 4;
+                int group = scheme.intParam("group");
+                boolean asym = scheme.param("mode").equals("asym");
+                intGrid(w, off, rows, cols, bits, group == 0 ? cols : group, asym, codec == null ? out : null, mask);
+            }
+            case TERNARY -> {
+                if (!scheme.param("scale").equals("tensor") && codec == null) {
+                    throw new IllegalArgumentException("fake quantization of " + scheme
+                            + " needs its codec (only ternary:scale=tensor is built in)");
+                }
+                ternary(w, off, n, codec == null ? out : null, mask);
+            }
+            default -> {
+                if (codec == null) {
+                    throw new IllegalArgumentException("scheme " + scheme + " has no codec yet, so it cannot be fake-quantized");
+                }
+                if (ste == Ste.CLIPPED) {
+                    throw new IllegalArgumentException("clipped STE is available for int and ternary schemes only, not "
+                            + scheme);
+                }
+                java.util.Arrays.fill(mask, off, off + n, 1f);
+            }
+        }
+    }
+
+    private static Codec codecOrNull(Scheme scheme) {
+        try {
+            return Codecs.forScheme(scheme);
+        } catch (UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    /** The integer grid; writes values when {@code out} is not null, and the mask. */
+    private void intGrid(float[] w, int off, int rows, int cols, int bits, int group, boolean asym, float[] out,
+                         float[] mask) {
+        if (group > cols || cols % group != 0) {
+            throw new IllegalArgumentException("row length (" + cols + ") is not a multiple of the group size (" + group + ")");
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int g0 = 0; g0 < cols; g0 += group) {
+                int base = off + r * cols + g0;
+                float lo = Float.POSITIVE_INFINITY;
+                float hi = Float.NEGATIVE_INFINITY;
+                float amax = 0f;
+                for (int i = base; i < base + group; i++) {
+                    lo = Math.min(lo, w[i]);
+                    hi = Math.max(hi, w[i]);
+                    amax = Math.max(amax, Math.abs(w[i]));
+                }
+                float qmin;
+                float qmax;
+                float s;
+                float z;
+                if (asym) {
+                    qmin = 0;
+                    qmax = (1 << bits) - 1;
+                    lo = Math.min(lo, 0f);
+                    hi = Math.max(hi, 0f);
+                    s = (hi - lo) / qmax;
+                    z = s == 0f ? 0f : (float) Math.rint(-lo / s);
+                } else {
+                    qmax = (1 << (bits - 1)) - 1;
+                    qmin = -qmax;
+                    s = amax / qmax;
+                    z = 0f;
+                }
+                for (int i = base; i < base + group; i++) {
+                    if (s == 0f) {
+                        if (out != null) {
+                            out[i] = 0f;
+                        }
+                        mask[i] = 1f;
+                        continue;
+                    }
+                    float x = w[i] / s + z;
+                    if (out != null) {
+                        float q = Math.max(qmin, Math.min(qmax, (float) Math.rint(x)));
+                        out[i] = (q - z) * s;
+                    }
+                    mask[i] = ste == Ste.CLIPPED && (x < qmin || x > qmax) ? 0f : 1f;
+                }
+            }
+        }
+    }
+
+    private void ternary(float[] w, int off, int n, float[] out, float[] mask) {
+        double sum = 0;
+        for (int i = off; i < off + n; i++) {
+            sum += Math.abs(w[i]);
+        }
+        float s = (float) (sum / n);
+        for (int i = off; i < off + n; i++) {
+            if (s == 0f) {
+                if (out != null) {
+                    out[i] = 0f;
+                }
+                mask[i] = 1f;
+                continue;
+            }
+            float x = w[i] / s;
+            if (out != null) {
+                out[i] = Math.max(-1f, Math.min(1f, (float) Math.rint(x))) * s;
+            }
+            mask[i] = ste == Ste.CLIPPED && (x < -1f || x > 1f) ? 0f : 1f;
+        }
+    }
+
+    /** {@code grad *= mask}, element by element. */
+    public static void maskGradient(float[] grad, float[] mask) {
+        for (int i = 0; i < grad.length; i++) {
+            grad[i] *= mask[i];
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "fake-quant " + scheme + " (" + ste.name().toLowerCase(java.util.Locale.ROOT) + " STE, "
+                + target.name().toLowerCase(java.util.Locale.ROOT) + ")";
+    }
+}

@@ -1,0 +1,328 @@
+package io.quantkit.train;
+
+import java.util.Arrays;
+
+/**
+ * A Llama-architecture model for training: a full-sequence forward pass that keeps every activation the
+ * backward pass needs, and the hand-written backward pass. Float32 throughout (sums of squares and softmax
+ * denominators in double).
+ *
+ * <p>One instance is a workspace for batches of {@code batch} sequences of {@code seqLen} positions; the
+ * parameters and gradients live in flat arrays laid out by {@link ParamLayout}. The linear layers' inputs can be
+ * fake-quantized ({@link ActivationQuant}); weights are fake-quantized by the caller before the forward pass
+ * (see {@link FakeQuant}). Not thread-safe; results are identical for any {@link Parallel} thread count.
+ *
+ * <p>Block {@code l}: {@code x1 = x0 + Wo·attn(rope(Wq·n1), rope(Wk·n1), Wv·n1)} with {@code n1 = rmsnorm(x0)};
+ * {@code x2 = x1 + W2·(silu(W1·n2) ⊙ W3·n2)} with {@code n2 = rmsnorm(x1)}. Then {@code logits = Wcls·rmsnorm(x)} and
+ * the loss is the mean softmax cross-entropy of the next token.
+ */
+public final class TrainModel {
+    private final Architecture arch;
+    private final ParamLayout layout;
+    private final int batch;
+    private final int seqLen;
+    private final int rows;
+    private final ActivationQuant actQuant;
+    private final float[] ropeCos;
+    private final float[] ropeSin;
+
+    // activations, per layer
+    private final float[][] x0;   // block input (x0[L] = final residual stream)
+    private final float[][] n1;   // attention-norm output, after activation fake-quant
+    private final float[][] q;    // after RoPE
+    private final float[][] k;    // after RoPE
+    private final float[][] v;
+    private final float[][] probs;
+    private final float[][] ao;   // attention output, after activation fake-quant
+    private final float[][] xm;   // residual stream between attention and FFN
+    private final float[][] n2;   // ffn-norm output, after activation fake-quant
+    private final float[][] a;    // W1·n2
+    private final float[][] c;    // W3·n2
+    private final float[][] hq;   // silu(a)·c, after activation fake-quant
+    private final float[][] inv1;
+    private final float[][] inv2;
+    private final float[] nf;
+    private final float[] invf;
+    private final float[] logits;
+    private final double[] rowLoss;
+    private final int[] inputs;
+    private final int[] targets;
+    private boolean haveForward;
+
+    // backward scratch
+    private final float[] dx;
+    private final float[] dn;
+    private final float[] dq;
+    private final float[] dk;
+    private final float[] dv;
+    private final float[] dao;
+    private final float[] da;
+    private final float[] dc;
+    private final float[] dh;
+    private final float[] dlogits;
+    private final float[] dyT;
+    private final float[] tmp;
+    private final float[] wt; // transposed weight scratch
+
+    /** A workspace for {@code batch} sequences of {@code seqLen} tokens (at most the architecture's seq_len). */
+    public TrainModel(Architecture arch, int batch, int seqLen, ActivationQuant actQuant) {
+        if (batch < 1 || seqLen < 1) {
+            throw new IllegalArgumentException("batch (" + batch + ") and sequence length (" + seqLen + ") must be positive");
+        }
+        if (seqLen > arch.seqLen()) {
+            throw new IllegalArgumentException("sequence length (" + seqLen + ") exceeds the maximum (" + arch.seqLen() + ")");
+        }
+        long r = (long) batch * seqLen;
+        long biggest = Math.max(r * Math.max(arch.vocabSize(), arch.hiddenDim()), (long) batch * arch.nHeads() * seqLen * seqLen);
+        if (biggest > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("batch (" + batch + ") x sequence (" + seqLen + ") needs arrays of "
+                    + biggest + " floats, more than the maximum (" + (Integer.MAX_VALUE - 8) + ")");
+        }
+        this.arch = arch;
+        this.layout = new ParamLayout(arch);
+        this.batch = batch;
+        this.seqLen = seqLen;
+        this.rows = (int) r;
+        this.actQuant = actQuant;
+        float[][] rope = Ops.ropeTables(seqLen, arch.headSize(), arch.ropeTheta());
+        this.ropeCos = rope[0];
+        this.ropeSin = rope[1];
+        int L = arch.nLayers();
+        int d = arch.dim();
+        int kv = arch.kvDim();
+        int hid = arch.hiddenDim();
+        x0 = new float[L + 1][rows * d];
+        n1 = new float[L][rows * d];
+        q = new float[L][rows * d];
+        k = new float[L][rows * kv];
+        v = new float[L][rows * kv];
+        probs = new float[L][batch * arch.nHeads() * seqLen * seqLen];
+        ao = new float[L][rows * d];
+        xm = new float[L][rows * d];
+        n2 = new float[L][rows * d];
+        a = new float[L][rows * hid];
+        c = new float[L][rows * hid];
+        hq = new float[L][rows * hid];
+        inv1 = new float[L][rows];
+        inv2 = new float[L][rows];
+        nf = new float[rows * d];
+        invf = new float[rows];
+        logits = new float[rows * arch.vocabSize()];
+        rowLoss = new double[rows];
+        inputs = new int[rows];
+        targets = new int[rows];
+        dx = new float[rows * d];
+        dn = new float[rows * d];
+        dq = new float[rows * d];
+        dk = new float[rows * kv];
+        dv = new float[rows * kv];
+        dao = new float[rows * d];
+        da = new float[rows * hid];
+        dc = new float[rows * hid];
+        dh = new float[rows * hid];
+        dlogits = new float[rows * arch.vocabSize()];
+        int maxOut = Math.max(Math.max(d, hid), arch.vocabSize());
+        dyT = new float[maxOut * rows];
+        tmp = new float[rows * Math.max(d, hid)];
+        wt = new float[Math.max(d, hid) * Math.max(Math.max(d, hid), arch.vocabSize())];
+    }
+
+    public Architecture architecture() {
+        return arch;
+    }
+
+    public ParamLayout layout() {
+        return layout;
+    }
+
+    public int batch() {
+        return batch;
+    }
+
+    public int seqLen() {
+        return seqLen;
+    }
+
+    public ActivationQuant activationQuant() {
+        return actQuant;
+    }
+
+    /** The logits of the last forward pass, {@code [batch*seqLen, vocab]} (a live view; do not modify). */
+    float[] logits() {
+        return logits;
+    }
+
+    /**
+     * Forward pass over {@code batch} windows of {@code seqLen + 1} tokens each, read from {@code tokens} at
+     * {@code off} (window {@code b} at {@code off + b*(seqLen+1)}): positions {@code 0..seqLen-1} are the inputs,
+     * {@code 1..seqLen} the targets. A negative target is not scored. Returns the mean cross-entropy (nats) over the
+     * scored positions (NaN if none).
+     */
+    public double forward(Parallel par, float[] params, int[] tokens, int off) {
+        checkParams(params);
+        int V = arch.vocabSize();
+        for (int b = 0; b < batch; b++) {
+            for (int s = 0; s < seqLen; s++) {
+                int in = tokens[off + b * (seqLen + 1) + s];
+                int tg = tokens[off + b * (seqLen + 1) + s + 1];
+                if (in < 0 || in >= V) {
+                    throw new IllegalArgumentException("token id (" + in + ") is outside the vocabulary [0, " + V + ")");
+                }
+                if (tg >= V) {
+                    throw new IllegalArgumentException("token id (" + tg + ") is outside the vocabulary [0, " + V + ")");
+                }
+                inputs[b * seqLen + s] = in;
+                targets[b * seqLen + s] = tg;
+            }
+        }
+        int d = arch.dim();
+        int kv = arch.kvDim();
+        int hid = arch.hiddenDim();
+        int hs = arch.headSize();
+        ParamLayout lay = layout;
+        // embedding
+        for (int t = 0; t < rows; t++) {
+            System.arraycopy(params, lay.tokEmb + inputs[t] * d, x0[0], t * d, d);
+        }
+        for (int l = 0; l < arch.nLayers(); l++) {
+            float[] xin = x0[l];
+            Ops.rmsnorm(par, n1[l], xin, params, lay.rmsAtt[l], inv1[l], rows, d, arch.normEps());
+            quantizeRows(par, n1[l], n1[l], d);
+            linear(par, q[l], n1[l], params, lay.wq[l], d, d);
+            linear(par, k[l], n1[l], params, lay.wk[l], kv, d);
+            linear(par, v[l], n1[l], params, lay.wv[l], kv, d);
+            Ops.rope(par, q[l], rows, d, hs, seqLen, ropeCos, ropeSin, false);
+            Ops.rope(par, k[l], rows, kv, hs, seqLen, ropeCos, ropeSin, false);
+            Ops.attention(par, ao[l], probs[l], q[l], k[l], v[l], batch, seqLen, arch.nHeads(), arch.nKvHeads(), hs);
+            quantizeRows(par, ao[l], ao[l], d);
+            float[] x1 = xm[l];
+            linear(par, x1, ao[l], params, lay.wo[l], d, d);
+            for (int i = 0; i < rows * d; i++) {
+                x1[i] += xin[i];
+            }
+            Ops.rmsnorm(par, n2[l], x1, params, lay.rmsFfn[l], inv2[l], rows, d, arch.normEps());
+            quantizeRows(par, n2[l], n2[l], d);
+            linear(par, a[l], n2[l], params, lay.w1[l], hid, d);
+            linear(par, c[l], n2[l], params, lay.w3[l], hid, d);
+            Ops.swiglu(par, hq[l], a[l], c[l], rows * hid);
+            quantizeRows(par, hq[l], hq[l], hid);
+            float[] x2 = x0[l + 1];
+            linear(par, x2, hq[l], params, lay.w2[l], d, hid);
+            for (int i = 0; i < rows * d; i++) {
+                x2[i] += x1[i];
+            }
+        }
+        Ops.rmsnorm(par, nf, x0[arch.nLayers()], params, lay.rmsFinal, invf, rows, d, arch.normEps());
+        linear(par, logits, nf, params, lay.wcls, V, d);
+        Ops.crossEntropy(par, logits, targets, 0, rows, V, rowLoss, null, 0f);
+        haveForward = true;
+        double sum = 0;
+        int n = 0;
+        for (int t = 0; t < rows; t++) {
+            if (targets[t] >= 0) {
+                sum += rowLoss[t];
+                n++;
+            }
+        }
+        return n == 0 ? Double.NaN : sum / n;
+    }
+
+    /**
+     * Backward pass of the last {@link #forward}: adds {@code gradScale · ∂(mean loss)/∂θ} into {@code grad} (the
+     * same layout as {@code params}, which must be the array the forward pass used). Gradients reaching a
+     * fake-quantized activation pass straight through to its input.
+     */
+    public void backward(Parallel par, float[] params, float[] grad, float gradScale) {
+        if (!haveForward) {
+            throw new IllegalStateException("backward needs a forward pass first");
+        }
+        checkParams(params);
+        checkParams(grad);
+        int d = arch.dim();
+        int kv = arch.kvDim();
+        int hid = arch.hiddenDim();
+        int hs = arch.headSize();
+        int V = arch.vocabSize();
+        ParamLayout lay = layout;
+        int scored = 0;
+        for (int t = 0; t < rows; t++) {
+            if (targets[t] >= 0) {
+                scored++;
+            }
+        }
+        if (scored == 0) {
+            return;
+        }
+        Ops.crossEntropy(par, logits, targets, 0, rows, V, rowLoss, dlogits, gradScale / scored);
+        Ops.linearBackwardWeight(par, grad, lay.wcls, dlogits, 0, nf, 0, rows, d, V, dyT);
+        Arrays.fill(dn, 0f);
+        Ops.linearBackwardInput(par, dn, 0, dlogits, 0, params, lay.wcls, rows, d, V);
+        Arrays.fill(dx, 0f);
+        Ops.rmsnormBackward(par, dx, dn, x0[arch.nLayers()], params, lay.rmsFinal, invf, grad, lay.rmsFinal, rows, d);
+        for (int l = arch.nLayers() - 1; l >= 0; l--) {
+            // x2 = xm + W2·hq
+            Arrays.fill(dh, 0f);
+            Ops.linearBackwardInput(par, dh, 0, dx, 0, params, lay.w2[l], rows, hid, d);
+            Ops.linearBackwardWeight(par, grad, lay.w2[l], dx, 0, hq[l], 0, rows, hid, d, dyT);
+            Ops.swigluBackward(par, da, dc, dh, a[l], c[l], rows * hid);
+            Arrays.fill(dn, 0f);
+            Ops.linearBackwardInput(par, dn, 0, da, 0, params, lay.w1[l], rows, d, hid);
+            Ops.linearBackwardInput(par, dn, 0, dc, 0, params, lay.w3[l], rows, d, hid);
+            Ops.linearBackwardWeight(par, grad, lay.w1[l], da, 0, n2[l], 0, rows, d, hid, dyT);
+            Ops.linearBackwardWeight(par, grad, lay.w3[l], dc, 0, n2[l], 0, rows, d, hid, dyT);
+            Ops.rmsnormBackward(par, dx, dn, xm[l], params, lay.rmsFfn[l], inv2[l], grad, lay.rmsFfn[l], rows, d);
+            // xm = x0 + Wo·ao
+            Arrays.fill(dao, 0f);
+            Ops.linearBackwardInput(par, dao, 0, dx, 0, params, lay.wo[l], rows, d, d);
+            Ops.linearBackwardWeight(par, grad, lay.wo[l], dx, 0, ao[l], 0, rows, d, d, dyT);
+            Arrays.fill(dq, 0f);
+            Arrays.fill(dk, 0f);
+            Arrays.fill(dv, 0f);
+            Ops.attentionBackward(par, dq, dk, dv, dao, probs[l], q[l], k[l], v[l], batch, seqLen, arch.nHeads(),
+                    arch.nKvHeads(), hs);
+            Ops.rope(par, dq, rows, d, hs, seqLen, ropeCos, ropeSin, true);
+            Ops.rope(par, dk, rows, kv, hs, seqLen, ropeCos, ropeSin, true);
+            Arrays.fill(dn, 0f);
+            Ops.linearBackwardInput(par, dn, 0, dq, 0, params, lay.wq[l], rows, d, d);
+            Ops.linearBackwardInput(par, dn, 0, dk, 0, params, lay.wk[l], rows, d, kv);
+            Ops.linearBackwardInput(par, dn, 0, dv, 0, params, lay.wv[l], rows, d, kv);
+            Ops.linearBackwardWeight(par, grad, lay.wq[l], dq, 0, n1[l], 0, rows, d, d, dyT);
+            Ops.linearBackwardWeight(par, grad, lay.wk[l], dk, 0, n1[l], 0, rows, d, kv, dyT);
+            Ops.linearBackwardWeight(par, grad, lay.wv[l], dv, 0, n1[l], 0, rows, d, kv, dyT);
+            Ops.rmsnormBackward(par, dx, dn, x0[l], params, lay.rmsAtt[l], inv1[l], grad, lay.rmsAtt[l], rows, d);
+        }
+        for (int t = 0; t < rows; t++) {
+            int er = lay.tokEmb + inputs[t] * d;
+            int r = t * d;
+            for (int j = 0; j < d; j++) {
+                grad[er + j] += dx[r + j];
+            }
+        }
+    }
+
+    private void linear(Parallel par, float[] y, float[] x, float[] params, int wOff, int out, int in) {
+        Ops.transpose(params, wOff, out, in, wt);
+        Ops.linear(par, y, 0, x, 0, wt, rows, in, out);
+    }
+
+    private void quantizeRows(Parallel par, float[] x, float[] y, int width) {
+        if (actQuant == ActivationQuant.NONE) {
+            if (x != y) {
+                System.arraycopy(x, 0, y, 0, rows * width);
+            }
+            return;
+        }
+        par.forRange(rows, width, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                actQuant.applyRow(x, y, t * width, width);
+            }
+        });
+    }
+
+    private void checkParams(float[] p) {
+        if (p.length != layout.size()) {
+            throw new IllegalArgumentException("parameter array has " + p.length + " floats but the layout needs "
+                    + layout.size());
+        }
+    }
+}

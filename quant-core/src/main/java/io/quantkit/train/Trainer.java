@@ -1,0 +1,300 @@
+package io.quantkit.train;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * The training loop: AdamW with decoupled weight decay, linear warmup then cosine decay, global-norm gradient
+ * clipping, gradient accumulation, optional fake quantization of weights ({@link FakeQuant}) and activations
+ * ({@link ActivationQuant}), held-out evaluation, a CSV log, checkpoint and resume.
+ *
+ * <p>Deterministic: the same options, data and starting state give the same bytes for any thread count. The windows
+ * of step {@code s} are drawn from a generator seeded by {@code (seed, s)} alone, so a run resumed from a checkpoint
+ * continues exactly as the uninterrupted run. Not thread-safe.
+ */
+public final class Trainer {
+    private final Architecture arch;
+    private final ParamLayout layout;
+    private final TrainOptions opt;
+    private final int[] train;
+    private final int[] eval;
+    private final FakeQuant fakeQuant;
+    private final TrainModel model;
+    private final TrainModel evalModel;
+    private final float[] params;
+    private final float[] effective;
+    private final float[] mask;
+    private final float[] grad;
+    private final float[] adamM;
+    private final float[] adamV;
+    private final int[] window;
+    private int step;
+
+    /** One line of the log. {@code evalLoss} is NaN on steps without evaluation. */
+    public record StepLog(int step, double lr, double loss, double gradNorm, double evalLoss, long tokens,
+                          double seconds) {
+        /** Perplexity of the held-out text, {@code e^evalLoss}. */
+        public double evalPpl() {
+            return Math.exp(evalLoss);
+        }
+
+        /** The CSV header matching {@link #csv()}. */
+        public static String csvHeader() {
+            return "step,lr,loss,grad_norm,eval_loss,eval_ppl,tokens,seconds,tokens_per_s";
+        }
+
+        /** One CSV line (no newline); empty cells where there was no evaluation. */
+        public String csv() {
+            String ev = Double.isNaN(evalLoss) ? "," : String.format(Locale.ROOT, "%.6f,%.4f", evalLoss, evalPpl());
+            return String.format(Locale.ROOT, "%d,%.6g,%.6f,%.6f,%s,%d,%.3f,%.1f", step, lr, loss, gradNorm, ev, tokens,
+                    seconds, seconds > 0 ? tokens / seconds : 0.0);
+        }
+    }
+
+    /** Receives one {@link StepLog} per step. */
+    @FunctionalInterface
+    public interface Listener {
+        void onStep(StepLog log) throws IOException;
+    }
+
+    /**
+     * A trainer starting from {@code initial} (copied), or from freshly initialized weights when null.
+     *
+     * @param train     training token stream (documents joined, each starting with BOS)
+     * @param eval      held-out token stream (may be empty: no evaluation)
+     * @param fakeQuant weight fake quantization, or null for plain float32 training
+     */
+    public Trainer(Architecture arch, TrainOptions opt, int[] train, int[] eval, float[] initial, FakeQuant fakeQuant,
+                   ActivationQuant actQuant) {
+        this.arch = arch;
+        this.layout = new ParamLayout(arch);
+        this.opt = opt;
+        if (opt.seqLen() > arch.seqLen()) {
+            throw new IllegalArgumentException("training sequence length (" + opt.seqLen() + ") exceeds the model's maximum ("
+                    + arch.seqLen() + ")");
+        }
+        if (train.length < opt.seqLen() + 1) {
+            throw new IllegalArgumentException("training text has " + train.length + " tokens, fewer than one window of "
+                    + (opt.seqLen() + 1));
+        }
+        this.train = train.clone();
+        this.eval = eval.clone();
+        this.fakeQuant = fakeQuant;
+        this.model = new TrainModel(arch, opt.batch(), opt.seqLen(), actQuant);
+        this.evalModel = model;
+        this.params = initial == null ? initialParams(layout, opt.seed()) : initial.clone();
+        if (params.length != layout.size()) {
+            throw new IllegalArgumentException("initial weights have " + params.length + " floats but the model needs "
+                    + layout.size());
+        }
+        this.effective = fakeQuant == null ? params : new float[params.length];
+        this.mask = fakeQuant == null ? null : new float[params.length];
+        this.grad = new float[params.length];
+        this.adamM = new float[params.length];
+        this.adamV = new float[params.length];
+        this.window = new int[opt.batch() * (opt.seqLen() + 1)];
+    }
+
+    /**
+     * Initial weights as in llama2.c's {@code model.py}: normal(0, 0.02) for the embedding and every linear layer,
+     * normal(0, 0.02/√(2·layers)) for {@code wo} and {@code w2} (the residual projections), norms at 1. The
+     * Gaussian comes from Box–Muller over a {@link SplittableRandom} seeded with {@code seed}, with {@link StrictMath},
+     * so it is the same on every JVM.
+     */
+    public static float[] initialParams(ParamLayout layout, long seed) {
+        float[] p = new float[layout.size()];
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double resid = 0.02 / Math.sqrt(2.0 * layout.architecture().nLayers());
+        for (ParamLayout.Entry e : layout.entries()) {
+            if (e.role() == ParamLayout.Role.NORM) {
+                Arrays.fill(p, e.offset(), e.offset() + e.size(), 1f);
+                continue;
+            }
+            boolean residual = e.name().endsWith("attention.wo.weight") || e.name().endsWith("feed_forward.w2.weight");
+            double std = residual ? resid : 0.02;
+            for (int i = 0; i < e.size(); i++) {
+                p[e.offset() + i] = (float) (std * gaussian(rnd));
+            }
+        }
+        return p;
+    }
+
+    private static double gaussian(SplittableRandom rnd) {
+        double u1 = (rnd.nextLong() >>> 11) * 0x1.0p-53;
+        double u2 = (rnd.nextLong() >>> 11) * 0x1.0p-53;
+        return StrictMath.sqrt(-2.0 * StrictMath.log(1.0 - u1)) * StrictMath.cos(2 * Math.PI * u2);
+    }
+
+    /** Continues from a checkpoint (weights, AdamW moments and step); its architecture must match. */
+    public void restore(Checkpoint.State s) {
+        if (!s.architecture().equals(arch)) {
+            throw new IllegalArgumentException("checkpoint architecture " + s.architecture() + " differs from " + arch);
+        }
+        if (s.step() < 0 || s.step() > opt.steps()) {
+            throw new IllegalArgumentException("checkpoint step (" + s.step() + ") is outside [0, " + opt.steps() + "]");
+        }
+        System.arraycopy(s.params(), 0, params, 0, params.length);
+        System.arraycopy(s.adamM(), 0, adamM, 0, adamM.length);
+        System.arraycopy(s.adamV(), 0, adamV, 0, adamV.length);
+        step = s.step();
+    }
+
+    /** Saves weights, AdamW moments and the step count. */
+    public void save(Path file) throws IOException {
+        Checkpoint.save(file, new Checkpoint.State(arch, step, params, adamM, adamV));
+    }
+
+    /** Steps done so far. */
+    public int step() {
+        return step;
+    }
+
+    /** A copy of the float32 master weights. */
+    public float[] params() {
+        return params.clone();
+    }
+
+    /** A copy of the weights the forward pass uses (fake-quantized where a {@link FakeQuant} applies). */
+    public float[] forwardWeights() {
+        if (fakeQuant == null) {
+            return params.clone();
+        }
+        fakeQuant.apply(layout, params, effective, mask);
+        return effective.clone();
+    }
+
+    public ParamLayout layout() {
+        return layout;
+    }
+
+    /** Runs steps until {@code untilStep} (at most the configured total), reporting each to {@code listener}. */
+    public void run(Parallel par, int untilStep, Listener listener) throws IOException {
+        if (untilStep > opt.steps()) {
+            throw new IllegalArgumentException("step " + untilStep + " is past the end of the run (" + opt.steps() + ")");
+        }
+        long tokens = (long) step * opt.batch() * opt.seqLen() * opt.accumulation();
+        long start = System.nanoTime();
+        while (step < untilStep) {
+            double lr = opt.learningRate(step);
+            if (fakeQuant != null) {
+                fakeQuant.apply(layout, params, effective, mask);
+            }
+            Arrays.fill(grad, 0f);
+            double loss = 0;
+            for (int micro = 0; micro < opt.accumulation(); micro++) {
+                fillWindows(step, micro);
+                loss += model.forward(par, effective, window, 0);
+                model.backward(par, effective, grad, 1f / opt.accumulation());
+            }
+            loss /= opt.accumulation();
+            if (mask != null) {
+                FakeQuant.maskGradient(grad, mask);
+            }
+            double norm = globalNorm(grad);
+            if (opt.clip() > 0 && norm > opt.clip()) {
+                float scale = (float) (opt.clip() / norm);
+                for (int i = 0; i < grad.length; i++) {
+                    grad[i] *= scale;
+                }
+            }
+            adamw(lr);
+            step++;
+            tokens += (long) opt.batch() * opt.seqLen() * opt.accumulation();
+            boolean evalNow = eval.length > opt.seqLen() && ((opt.evalEvery() > 0 && step % opt.evalEvery() == 0)
+                    || step == opt.steps());
+            double evalLoss = evalNow ? evaluate(par) : Double.NaN;
+            if (listener != null) {
+                listener.onStep(new StepLog(step, lr, loss, norm, evalLoss, tokens, (System.nanoTime() - start) / 1e9));
+            }
+        }
+    }
+
+    /** The windows of step {@code s}, micro-batch {@code micro}: uniform random starts from a generator seeded by them. */
+    private void fillWindows(int s, int micro) {
+        SplittableRandom rnd = new SplittableRandom(opt.seed() * 0x9E3779B97F4A7C15L + s * 1_000_003L + micro);
+        int w = opt.seqLen() + 1;
+        for (int b = 0; b < opt.batch(); b++) {
+            int startAt = rnd.nextInt(train.length - w + 1);
+            System.arraycopy(train, startAt, window, b * w, w);
+        }
+    }
+
+    private static double globalNorm(float[] g) {
+        double s = 0;
+        for (float x : g) {
+            s += (double) x * x;
+        }
+        return Math.sqrt(s);
+    }
+
+    private void adamw(double lr) {
+        double b1 = opt.beta1();
+        double b2 = opt.beta2();
+        double c1 = 1 - Math.pow(b1, step + 1);
+        double c2 = 1 - Math.pow(b2, step + 1);
+        for (ParamLayout.Entry e : layout.entries()) {
+            double wd = e.role() == ParamLayout.Role.NORM ? 0 : opt.weightDecay();
+            for (int i = e.offset(); i < e.offset() + e.size(); i++) {
+                double g = grad[i];
+                double m = b1 * adamM[i] + (1 - b1) * g;
+                double v = b2 * adamV[i] + (1 - b2) * g * g;
+                adamM[i] = (float) m;
+                adamV[i] = (float) v;
+                double update = (m / c1) / (Math.sqrt(v / c2) + opt.adamEps());
+                params[i] = (float) (params[i] - lr * (update + wd * params[i]));
+            }
+        }
+    }
+
+    /**
+     * Mean next-token loss over the held-out stream cut into consecutive windows of {@code seqLen + 1} tokens that
+     * overlap by one (so every token after the first is scored once), up to {@code evalWindows} windows, in whole
+     * batches (a last partial batch is left out unless there is no full one).
+     */
+    public double evaluate(Parallel par) {
+        if (fakeQuant != null) {
+            fakeQuant.apply(layout, params, effective, mask);
+        }
+        TrainModel m = evalModel;
+        int windows = (eval.length - 1) / opt.seqLen();
+        if (opt.evalWindows() > 0) {
+            windows = Math.min(windows, opt.evalWindows());
+        }
+        if (windows < m.batch()) {
+            m = new TrainModel(arch, Math.max(1, windows), opt.seqLen(), model.activationQuant());
+        }
+        return meanLoss(par, m, effective, eval, opt.seqLen(), windows);
+    }
+
+    /** Mean next-token loss of {@code weights} over whole batches of windows of {@code tokens}; NaN if too short. */
+    static double meanLoss(Parallel par, TrainModel m, float[] weights, int[] tokens, int seqLen, int maxWindows) {
+        int batch = m.batch();
+        int windows = Math.min((tokens.length - 1) / seqLen, maxWindows) / batch * batch;
+        int[] buf = new int[batch * (seqLen + 1)];
+        double sum = 0;
+        long n = 0;
+        for (int w0 = 0; w0 < windows; w0 += batch) {
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(tokens, (w0 + b) * seqLen, buf, b * (seqLen + 1), seqLen + 1);
+            }
+            sum += m.forward(par, weights, buf, 0) * batch * seqLen;
+            n += (long) batch * seqLen;
+        }
+        return n == 0 ? Double.NaN : sum / n;
+    }
+
+    /** Writes the CSV header and then one line per step. */
+    public static Listener csvLog(Writer out) throws IOException {
+        out.write(StepLog.csvHeader());
+        out.write('\n');
+        return log -> {
+            out.write(log.csv());
+            out.write('\n');
+            out.flush();
+        };
+    }
+}
