@@ -12,16 +12,17 @@ import java.util.Objects;
 /**
  * Fake quantization of weights for quantization-aware training. Before each forward pass the selected weights are
  * replaced by {@code dequantize(quantize(W))}; the gradient with respect to those values is handed to the float32
- * master weights unchanged (straight-through estimator, STE) or, with {@link Ste#CLIPPED}, zeroed where the master
- * weight lies outside the range the quantizer can represent ({@code [qmin·s, qmax·s]} of its group).
+ * master weights unchanged (straight-through estimator, STE) or, with {@link Ste#CLIPPED}, zeroed where the quantizer clamps: where the rounded
+ * code {@code round_half_even(w/s) + z} lies outside {@code [qmin, qmax]} (PyTorch's fake-quantize convention).
  *
  * <p>Weights are quantized through {@link Codecs} when the scheme has a codec. Until the integer and ternary codecs
  * exist, those schemes use the built-in grids below, which follow the scheme definitions:
  * <ul>
  *   <li>{@code int:bits=b,group=g,sym}: per group of {@code g} weights along the row ({@code g=0}: the whole row),
- *       {@code s = max|w| / (2^(b-1) − 1)}, {@code q = clamp(round_half_even(w/s), −(2^(b-1)−1), 2^(b-1)−1)};</li>
+ *       {@code s = max|w| / (2^(b-1) − 1)}, {@code q = clamp(round_half_even(w/s), −2^(b-1), 2^(b-1)−1)}; a shorter last group when the row length
+ *       is not a multiple of {@code g} (as {@code IntCodec});</li>
  *   <li>{@code asym}: {@code s = (max − min) / (2^b − 1)}, {@code z = round_half_even(−min/s)},
- *       {@code q = clamp(round_half_even(w/s) + z, 0, 2^b − 1)}, value {@code (q − z)·s};</li>
+ *       {@code q = clamp(round_half_even(w/s) + z, 0, 2^b − 1)} (note: {@code w/s} is rounded before {@code z} is added), value {@code (q − z)·s};</li>
  *   <li>{@code ternary} (BitNet b1.58 absmean, {@code scale=tensor}): {@code s = mean|w|},
  *       {@code q = clamp(round_half_even(w/s), −1, 1)}.</li>
  * </ul>
@@ -33,7 +34,7 @@ public final class FakeQuant {
     public enum Ste {
         /** Passed through unchanged. */
         PLAIN,
-        /** Zeroed where the master weight is outside the quantizer's representable range. */
+        /** Zeroed where the rounded code falls outside the grid, i.e. where the quantizer clamps. */
         CLIPPED
     }
 
@@ -42,7 +43,9 @@ public final class FakeQuant {
         /** The linear layers of the blocks (q, k, v, o, w1, w2, w3): embedding, norms and classifier stay float. */
         LINEAR,
         /** The linear layers and the untied classifier. */
-        LINEAR_AND_CLASSIFIER
+        LINEAR_AND_CLASSIFIER,
+        /** Every matrix: embedding, linear layers and classifier (norm gains stay float), as in the bf16 baseline. */
+        ALL_MATRICES
     }
 
     private final Scheme scheme;
@@ -81,8 +84,9 @@ public final class FakeQuant {
     public boolean covers(ParamLayout.Entry e) {
         return switch (e.role()) {
             case LINEAR -> true;
-            case CLASSIFIER -> target == Target.LINEAR_AND_CLASSIFIER;
-            case EMBEDDING, NORM -> false;
+            case CLASSIFIER -> target != Target.LINEAR;
+            case EMBEDDING -> target == Target.ALL_MATRICES;
+            case NORM -> false;
         };
     }
 
@@ -105,6 +109,11 @@ public final class FakeQuant {
      * sets {@code mask} there (1 passes, 0 clipped; always 1 under {@link Ste#PLAIN}).
      */
     public void quantizeTensor(float[] w, int off, int rows, int cols, float[] out, float[] mask) {
+        quantizeTensor(w, off, rows, cols, out, mask, true);
+    }
+
+    /** As {@link #quantizeTensor(float[], int, int, int, float[], float[])}; {@code useCodec = false} forces the built-in grids. */
+    void quantizeTensor(float[] w, int off, int rows, int cols, float[] out, float[] mask, boolean useCodec) {
         int n = rows * cols;
         for (int i = off; i < off + n; i++) {
             if (!Float.isFinite(w[i])) {
@@ -112,7 +121,7 @@ public final class FakeQuant {
             }
         }
         SchemeKind kind = scheme.kind();
-        Codec codec = codecOrNull(scheme);
+        Codec codec = useCodec ? codecOrNull(scheme) : null;
         if (codec != null) {
             float[] src = java.util.Arrays.copyOfRange(w, off, off + n);
             QuantizedTensor qt = codec.quantize(FloatTensor.wrap(Shape.of(rows, cols), src));
@@ -156,16 +165,14 @@ public final class FakeQuant {
     /** The integer grid; writes values when {@code out} is not null, and the mask. */
     private void intGrid(float[] w, int off, int rows, int cols, int bits, int group, boolean asym, float[] out,
                          float[] mask) {
-        if (group > cols || cols % group != 0) {
-            throw new IllegalArgumentException("row length (" + cols + ") is not a multiple of the group size (" + group + ")");
-        }
-        for (int r = 0; r < rows; r++) {
+        for (int row = 0; row < rows; row++) {
             for (int g0 = 0; g0 < cols; g0 += group) {
-                int base = off + r * cols + g0;
+                int base = off + row * cols + g0;
+                int len = Math.min(group, cols - g0); // a shorter last group, as IntCodec allows
                 float lo = Float.POSITIVE_INFINITY;
                 float hi = Float.NEGATIVE_INFINITY;
                 float amax = 0f;
-                for (int i = base; i < base + group; i++) {
+                for (int i = base; i < base + len; i++) {
                     lo = Math.min(lo, w[i]);
                     hi = Math.max(hi, w[i]);
                     amax = Math.max(amax, Math.abs(w[i]));
@@ -183,11 +190,11 @@ public final class FakeQuant {
                     z = s == 0f ? 0f : (float) Math.rint(-lo / s);
                 } else {
                     qmax = (1 << (bits - 1)) - 1;
-                    qmin = -qmax;
+                    qmin = -qmax - 1; // the grid's lowest code; s = amax/qmax never reaches it
                     s = amax / qmax;
                     z = 0f;
                 }
-                for (int i = base; i < base + group; i++) {
+                for (int i = base; i < base + len; i++) {
                     if (s == 0f) {
                         if (out != null) {
                             out[i] = 0f;
@@ -195,12 +202,12 @@ public final class FakeQuant {
                         mask[i] = 1f;
                         continue;
                     }
-                    float x = w[i] / s + z;
+                    float r = (float) Math.rint(w[i] / s) + z;
                     if (out != null) {
-                        float q = Math.max(qmin, Math.min(qmax, (float) Math.rint(x)));
+                        float q = Math.max(qmin, Math.min(qmax, r));
                         out[i] = (q - z) * s;
                     }
-                    mask[i] = ste == Ste.CLIPPED && (x < qmin || x > qmax) ? 0f : 1f;
+                    mask[i] = ste == Ste.CLIPPED && (r < qmin || r > qmax) ? 0f : 1f;
                 }
             }
         }
@@ -220,11 +227,11 @@ public final class FakeQuant {
                 mask[i] = 1f;
                 continue;
             }
-            float x = w[i] / s;
+            float r = (float) Math.rint(w[i] / s);
             if (out != null) {
-                out[i] = Math.max(-1f, Math.min(1f, (float) Math.rint(x))) * s;
+                out[i] = Math.max(-1f, Math.min(1f, r)) * s;
             }
-            mask[i] = ste == Ste.CLIPPED && (x < -1f || x > 1f) ? 0f : 1f;
+            mask[i] = ste == Ste.CLIPPED && (r < -1f || r > 1f) ? 0f : 1f;
         }
     }
 

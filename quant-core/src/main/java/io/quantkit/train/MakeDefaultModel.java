@@ -38,6 +38,8 @@ public final class MakeDefaultModel {
     public static final int EVAL_BYTES = 100_000;
     public static final int VOCAB = 512;
     public static final int STEPS = 600;
+    /** Steps after which the manifest records a hash of the weights (the reproducibility test reruns them). */
+    public static final int PREFIX_STEPS = 3;
 
     private MakeDefaultModel() {
     }
@@ -101,22 +103,24 @@ public final class MakeDefaultModel {
         TrainOptions opt = options(STEPS);
         Trainer trainer = new Trainer(arch, opt, train, eval, null, null, ActivationQuant.NONE);
         long t0 = System.nanoTime();
-        double[] lastEval = {Double.NaN};
+        double fullEval;
+        String prefixHash = null;
         try (Parallel par = Parallel.of(threads);
              Writer log = Files.newBufferedWriter(out.resolve("train-log.csv"), StandardCharsets.UTF_8)) {
             Trainer.Listener csv = Trainer.csvLog(log);
-            trainer.run(par, steps, s -> {
+            Trainer.Listener each = s -> {
                 csv.onStep(s);
-                if (!Double.isNaN(s.evalLoss())) {
-                    lastEval[0] = s.evalLoss();
-                }
                 if (!quiet && (s.step() % 10 == 0 || !Double.isNaN(s.evalLoss()))) {
                     System.out.println(s.csv());
                 }
-            });
-            if (Double.isNaN(lastEval[0])) {
-                lastEval[0] = trainer.evaluate(par);
+            };
+            trainer.run(par, Math.min(steps, PREFIX_STEPS), each);
+            if (steps >= PREFIX_STEPS) {
+                prefixHash = paramsSha256(trainer.params());
             }
+            trainer.run(par, steps, each);
+            TrainModel evalModel = new TrainModel(arch, opt.batch(), opt.seqLen(), ActivationQuant.NONE);
+            fullEval = Trainer.meanLoss(par, evalModel, trainer.params(), eval, opt.seqLen(), Integer.MAX_VALUE);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         float[] params = trainer.params();
@@ -126,14 +130,30 @@ public final class MakeDefaultModel {
         manifest.put("steps", steps);
         manifest.put("train_tokens", train.length);
         manifest.put("eval_tokens", eval.length);
-        manifest.put("eval_ppl_windows_" + opt.seqLen(), String.format(Locale.ROOT, "%.4f", Math.exp(lastEval[0])));
+        manifest.put("eval_ppl", String.format(Locale.ROOT, "%.4f", Math.exp(fullEval)));
+        manifest.put("eval_ppl_method", "held-out token stream (BOS before each story) in consecutive windows of "
+                + (opt.seqLen() + 1) + " tokens overlapping by one, whole batches of " + opt.batch());
+        manifest.put("architecture", arch.toString());
+        manifest.put("options", opt.toString());
+        if (prefixHash != null) {
+            manifest.put("sha256_params_after_" + PREFIX_STEPS + "_steps", prefixHash);
+        }
         manifest.put("parameters", new ParamLayout(arch).size());
         for (String f : List.of("train.txt", "eval.txt", "tok.bin", "model.bin")) {
             manifest.put("sha256_" + f, sha256(Files.readAllBytes(out.resolve(f))));
         }
         Files.writeString(out.resolve("manifest.json"), new com.fasterxml.jackson.databind.ObjectMapper()
                 .writerWithDefaultPrettyPrinter().writeValueAsString(manifest) + "\n", StandardCharsets.UTF_8);
-        return new Result(arch, params, lastEval[0], train.length, seconds);
+        return new Result(arch, params, fullEval, train.length, seconds);
+    }
+
+    /** SHA-256 of the weights as little-endian float32 bytes. */
+    public static String paramsSha256(float[] p) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * p.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float f : p) {
+            b.putFloat(f);
+        }
+        return sha256(b.array());
     }
 
     static String sha256(byte[] b) {

@@ -160,19 +160,55 @@ public final class TrainModel {
      */
     public double forward(Parallel par, float[] params, int[] tokens, int off) {
         checkParams(params);
-        int V = arch.vocabSize();
         for (int b = 0; b < batch; b++) {
             for (int s = 0; s < seqLen; s++) {
-                int in = tokens[off + b * (seqLen + 1) + s];
-                int tg = tokens[off + b * (seqLen + 1) + s + 1];
-                if (in < 0 || in >= V) {
-                    throw new IllegalArgumentException("token id (" + in + ") is outside the vocabulary [0, " + V + ")");
-                }
-                if (tg >= V) {
-                    throw new IllegalArgumentException("token id (" + tg + ") is outside the vocabulary [0, " + V + ")");
-                }
-                inputs[b * seqLen + s] = in;
-                targets[b * seqLen + s] = tg;
+                inputs[b * seqLen + s] = tokens[off + b * (seqLen + 1) + s];
+                targets[b * seqLen + s] = tokens[off + b * (seqLen + 1) + s + 1];
+            }
+        }
+        return forwardRows(par, params);
+    }
+
+    /**
+     * Forward pass over explicit inputs and targets, each {@code batch * seqLen} ids (row {@code b*seqLen + s} is
+     * position {@code s} of sequence {@code b}); a negative target is not scored. Returns the mean cross-entropy over
+     * the scored positions (NaN if none).
+     */
+    public double forward(Parallel par, float[] params, int[] inputIds, int[] targetIds) {
+        checkParams(params);
+        if (inputIds.length != rows || targetIds.length != rows) {
+            throw new IllegalArgumentException("inputs (" + inputIds.length + ") and targets (" + targetIds.length
+                    + ") must hold batch x sequence = " + rows + " ids");
+        }
+        System.arraycopy(inputIds, 0, inputs, 0, rows);
+        System.arraycopy(targetIds, 0, targets, 0, rows);
+        return forwardRows(par, params);
+    }
+
+    /** Sum of the cross-entropy (nats) of the scored positions of the last forward pass, summed in row order. */
+    public double lastLossSum() {
+        double sum = 0;
+        for (int t = 0; t < rows; t++) {
+            if (targets[t] >= 0) {
+                sum += rowLoss[t];
+            }
+        }
+        return sum;
+    }
+
+    /** The cross-entropy of row {@code t} of the last forward pass (0 where the target was not scored). */
+    public double lastRowLoss(int t) {
+        return rowLoss[t];
+    }
+
+    private double forwardRows(Parallel par, float[] params) {
+        int V = arch.vocabSize();
+        for (int t = 0; t < rows; t++) {
+            if (inputs[t] < 0 || inputs[t] >= V) {
+                throw new IllegalArgumentException("token id (" + inputs[t] + ") is outside the vocabulary [0, " + V + ")");
+            }
+            if (targets[t] >= V) {
+                throw new IllegalArgumentException("token id (" + targets[t] + ") is outside the vocabulary [0, " + V + ")");
             }
         }
         int d = arch.dim();

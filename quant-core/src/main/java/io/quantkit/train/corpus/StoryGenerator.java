@@ -227,7 +227,7 @@ public final class StoryGenerator {
         s.add(x.name() + " was sad and wanted to give up.");
         s.add(f.name() + " said, \"Let us try again. We can make it even better!\"");
         s.add("So they started again" + (chance(50) ? ", and this time they worked together slowly." : "."));
-        s.add("At the end of the day, " + thing.substring(thing.indexOf(' ') + 1) + " was finished, and it was "
+        s.add("At the end of the day, the " + thing.substring(thing.indexOf(' ') + 1) + " was finished, and it was "
                 + pick(RESULTS) + ".");
         s.add(x.name() + " and " + f.name() + " were very proud.");
     }
