@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
             EvalCommand.class,
             CompareCommand.class,
             CalibrateCommand.class,
+            QatCommand.class,
             JshellCommand.class,
             CompletionCommand.class,
             CliDocsCommand.class,

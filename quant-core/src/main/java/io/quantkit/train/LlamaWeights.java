@@ -43,7 +43,7 @@ public final class LlamaWeights {
         int heads = m.getInt("llama.attention.head_count");
         int kvHeads = m.contains("llama.attention.head_count_kv") ? m.getInt("llama.attention.head_count_kv") : heads;
         int hidden = m.getInt("llama.feed_forward_length");
-        int ctx = Math.max(m.contains("llama.context_length") ? m.getInt("llama.context_length") : 512, 512);
+        int ctx = m.contains("llama.context_length") ? m.getInt("llama.context_length") : 2048;
         float eps = m.contains("llama.attention.layer_norm_rms_epsilon")
                 ? (float) m.getDouble("llama.attention.layer_norm_rms_epsilon") : 1e-5f;
         float theta = m.contains("llama.rope.freq_base") ? (float) m.getDouble("llama.rope.freq_base") : 10000f;

@@ -28,7 +28,7 @@ import java.util.TreeSet;
  * no merge crosses a word start; this class encodes word by word (cached), which gives the same ids.
  *
  * <p>{@code tok.bin}: little-endian int32 {@code max_token_length}, then per token float32 score, int32 byte length,
- * UTF-8 bytes. Immutable; encoding is thread-safe only per instance cache, so it is synchronized.
+ * UTF-8 bytes. The pieces are immutable; {@link #encode} keeps a word cache and is synchronized.
  */
 public final class BpeVocabulary {
     public static final int UNK = 0;
@@ -43,13 +43,21 @@ public final class BpeVocabulary {
     private final float[] scores;
     private final Map<String, Integer> ids = new HashMap<>();
     private final Map<String, int[]> cache = new HashMap<>();
+    private final boolean wordSafe;
 
     private BpeVocabulary(String[] pieces, float[] scores) {
         this.pieces = pieces;
         this.scores = scores;
+        boolean safe = true;
         for (int i = 0; i < pieces.length; i++) {
             ids.putIfAbsent(pieces[i], i);
+            String p = pieces[i];
+            boolean special = i <= EOS || (p.length() == 6 && p.startsWith("<0x") && p.endsWith(">"));
+            if (!special && p.length() > 1 && (p.indexOf(' ', 1) >= 0 || p.indexOf('\n') >= 0)) {
+                safe = false;
+            }
         }
+        this.wordSafe = safe;
     }
 
     public int size() {
@@ -195,6 +203,12 @@ public final class BpeVocabulary {
         if (bos) {
             buf[n++] = BOS;
         }
+        if (!text.isEmpty() && !wordSafe) {
+            int[] ids = encodeWord(" " + text);
+            buf = Arrays.copyOf(buf, n + ids.length);
+            System.arraycopy(ids, 0, buf, n, ids.length);
+            return buf;
+        }
         if (!text.isEmpty()) {
             for (String w : words(" " + text)) {
                 int[] ids = cache.computeIfAbsent(w, this::encodeWord);
@@ -279,6 +293,24 @@ public final class BpeVocabulary {
             out.write(utf, 0, utf.length);
         }
         return out.toByteArray();
+    }
+
+    /**
+     * A vocabulary from pieces and scores (e.g. a model's tokenizer as read by io); SentencePiece's space mark
+     * {@code U+2581} is read as a space. Encoding follows run.c; it is exact for vocabularies whose merged pieces hold a
+     * space only in first place and no newline (true of llama2.c's and SentencePiece's), and word-by-word encoding is
+     * only used then: otherwise the whole text is merged at once (slower, same result).
+     */
+    public static BpeVocabulary of(List<String> pieces, float[] scores) {
+        if (pieces.size() != scores.length || pieces.isEmpty() || pieces.size() > MAX_VOCAB) {
+            throw new IllegalArgumentException("a vocabulary needs 1 to " + MAX_VOCAB + " pieces with one score each, not "
+                    + pieces.size() + " pieces and " + scores.length + " scores");
+        }
+        String[] p = new String[pieces.size()];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = pieces.get(i).replace('\u2581', ' ');
+        }
+        return new BpeVocabulary(p, scores.clone());
     }
 
     /** Reads {@code vocabSize} tokens of a llama2.c {@code tok.bin}. */
