@@ -14,6 +14,12 @@ public final class TrainBench {
     private TrainBench() {
     }
 
+    /** CPU time of the whole process (all threads, JIT and GC included), or -1 where the JVM does not report it. */
+    static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
+    }
+
     public static void main(String[] args) throws java.io.IOException {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 20;
@@ -28,11 +34,14 @@ public final class TrainBench {
         Trainer t = new Trainer(a, o, data, new int[0], null, null, ActivationQuant.NONE);
         try (Parallel par = Parallel.of(threads)) {
             t.run(par, warm, null);
+            long c0 = processCpuNanos();
             long t0 = System.nanoTime();
             t.run(par, warm + steps, null);
             double dt = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "quantkit threads %d: %.0f tokens/s (%d steps of 16x128 tokens in %.2f s)%n",
-                    threads, steps * 16 * 128 / dt, steps, dt);
+            double cpu = (processCpuNanos() - c0) / 1e9;
+            System.out.printf(Locale.ROOT, "quantkit threads %d: %.0f tokens/s wall, %.0f tokens per CPU-second "
+                    + "(%d steps of 16x128 tokens in %.2f s wall, %.2f s CPU)%n", threads, steps * 16 * 128 / dt,
+                    steps * 16 * 128 / cpu, steps, dt, cpu);
         }
     }
 }
