@@ -1,0 +1,273 @@
+package io.quantkit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import jdk.jshell.Diag;
+import jdk.jshell.EvalException;
+import jdk.jshell.JShell;
+import jdk.jshell.JShellException;
+import jdk.jshell.Snippet;
+import jdk.jshell.SnippetEvent;
+import jdk.jshell.SourceCodeAnalysis;
+import jdk.jshell.UnresolvedReferenceException;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Runs every lesson in {@code docs/notebooks/*.jsh} through the JShell API, the way {@code ./quant jshell
+ * NOTEBOOK} would, and fails on anything a reader would see go wrong: a snippet that does not compile
+ * (REJECTED, or one left with unresolved references), an exception thrown by a snippet (including the
+ * notebooks' own {@code check(...)} failures), an incomplete snippet at the end of the file, a JShell
+ * command other than a final {@code /exit}, or a run longer than {@link #TIME_LIMIT_SECONDS}.
+ *
+ * <p>The command-line tool prints such errors and carries on with exit code 0, so it cannot be the CI
+ * check; the API reports each snippet's status and exception. Snippets run in this JVM ("local" execution
+ * engine, no second JVM per notebook). Each notebook's printed output goes to
+ * {@code target/notebooks/NAME.out} and its plots to {@code target/notebooks/NAME/} (the system property
+ * {@code quantkit.notebook.out} the notebooks read).
+ */
+class NotebooksTest {
+    /** Wall-clock limit for one notebook (issue 7: each under 60 s). */
+    static final int TIME_LIMIT_SECONDS = 60;
+    /** The notebooks expected at least (01-04 need only quant-core; later ones need a model). */
+    static final int MIN_NOTEBOOKS = 4;
+
+    @TestFactory
+    Stream<DynamicTest> everyNotebookRunsAndItsChecksHold() throws IOException {
+        Path dir = notebooksDir();
+        List<Path> books;
+        try (Stream<Path> s = Files.list(dir)) {
+            books = s.filter(p -> p.getFileName().toString().endsWith(".jsh")).sorted().collect(Collectors.toList());
+        }
+        assertTrue(books.size() >= MIN_NOTEBOOKS, "expected at least " + MIN_NOTEBOOKS + " notebooks in " + dir
+                + ", found " + books.size());
+        return books.stream().map(p -> DynamicTest.dynamicTest(p.getFileName().toString(), () -> run(p)));
+    }
+
+    /** docs/notebooks, found from the working directory (the module folder under Maven) upwards. */
+    static Path notebooksDir() {
+        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+            Path nb = d.resolve("docs").resolve("notebooks");
+            if (Files.isDirectory(nb) && Files.isRegularFile(d.resolve("pom.xml"))) {
+                return nb;
+            }
+        }
+        throw new IllegalStateException("docs/notebooks not found above " + Path.of("").toAbsolutePath());
+    }
+
+    private static void run(Path notebook) throws Exception {
+        String name = notebook.getFileName().toString().replaceFirst("\\.jsh$", "");
+        Path target = Path.of("target", "notebooks").toAbsolutePath();
+        Path plots = Files.createDirectories(target.resolve(name));
+        Path transcript = target.resolve(name + ".out");
+        List<Piece> pieces = split(Files.readString(notebook, StandardCharsets.UTF_8), notebook);
+
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        PrintStream savedOut = System.out;
+        PrintStream savedErr = System.err;
+        String savedProp = System.getProperty(OUT_PROPERTY);
+        ExecutorService exec = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "notebook-" + name);
+            t.setDaemon(true);
+            return t;
+        });
+        JShell js = JShell.builder().executionEngine("local").out(out).err(out).build();
+        long start = System.nanoTime();
+        try {
+            for (String entry : testClassPath()) {
+                js.addToClasspath(entry);
+            }
+            System.setProperty(OUT_PROPERTY, plots.toString());
+            // the local engine runs snippets in this JVM: their System.out must land in the transcript
+            System.setOut(out);
+            System.setErr(out);
+            Future<String> result = exec.submit(() -> evaluate(js, pieces, notebook));
+            String failure;
+            try {
+                failure = result.get(TIME_LIMIT_SECONDS, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                js.stop();
+                failure = notebook.getFileName() + " did not finish within " + TIME_LIMIT_SECONDS + " s";
+            } catch (ExecutionException e) {
+                throw new AssertionError(notebook.getFileName() + ": the runner failed", e.getCause());
+            }
+            out.printf("%n[%s: %.1f s]%n", name, (System.nanoTime() - start) / 1e9);
+            if (failure != null) {
+                fail(failure + "\n--- last output of " + name + " ---\n" + tail(buf.toString(StandardCharsets.UTF_8), 40));
+            }
+        } finally {
+            System.setOut(savedOut);
+            System.setErr(savedErr);
+            if (savedProp == null) {
+                System.clearProperty(OUT_PROPERTY);
+            } else {
+                System.setProperty(OUT_PROPERTY, savedProp);
+            }
+            exec.shutdownNow();
+            js.close();
+            out.flush();
+            Files.write(transcript, buf.toByteArray());
+        }
+    }
+
+    /** The system property a notebook reads for its plot folder. */
+    static final String OUT_PROPERTY = "quantkit.notebook.out";
+
+    /** One complete snippet and the line it starts on. */
+    private record Piece(String source, int line) {
+    }
+
+    /**
+     * Cuts a notebook into snippets with JShell's own analysis (as the tool does when it reads a file). A
+     * line starting with {@code /} is a JShell command: only {@code /exit} is accepted, and only last.
+     */
+    private static List<Piece> split(String text, Path notebook) {
+        List<Piece> pieces = new ArrayList<>();
+        StringBuilder code = new StringBuilder();
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String t = lines[i].strip();
+            if (t.startsWith("/") && !t.startsWith("//") && !t.startsWith("/*")) {
+                boolean onlyBlankAfter = true;
+                for (int j = i + 1; j < lines.length; j++) {
+                    onlyBlankAfter &= lines[j].isBlank();
+                }
+                if (!t.equals("/exit") || !onlyBlankAfter) {
+                    throw new AssertionError(notebook.getFileName() + " line " + (i + 1) + ": JShell command '" + t
+                            + "' (a notebook is plain Java; only a final /exit is allowed)");
+                }
+                lines[i] = "";
+            }
+            code.append(lines[i]).append('\n');
+        }
+        try (JShell js = JShell.builder().executionEngine("local").build()) {
+            SourceCodeAnalysis sca = js.sourceCodeAnalysis();
+            String rest = code.toString();
+            int line = 1;
+            while (true) {
+                SourceCodeAnalysis.CompletionInfo ci = sca.analyzeCompletion(rest);
+                if (ci.completeness() == SourceCodeAnalysis.Completeness.EMPTY) {
+                    break;
+                }
+                if (!ci.completeness().isComplete()) {
+                    throw new AssertionError(notebook.getFileName() + " line " + line
+                            + ": the file ends inside an unfinished snippet (" + ci.completeness() + ")");
+                }
+                String src = ci.source();
+                int consumed = rest.length() - ci.remaining().length();
+                String eaten = rest.substring(0, consumed);
+                int lead = 0; // blank and comment lines before the snippet's code
+                for (String l : eaten.split("\n", -1)) {
+                    if (!l.isBlank() && !l.strip().startsWith("//")) {
+                        break;
+                    }
+                    lead++;
+                }
+                pieces.add(new Piece(src, line + lead));
+                line += (int) eaten.chars().filter(c -> c == '\n').count();
+                rest = ci.remaining();
+            }
+        }
+        return pieces;
+    }
+
+    /** Evaluates the snippets in order; returns null if all went well, else one message saying what failed where. */
+    private static String evaluate(JShell js, List<Piece> pieces, Path notebook) {
+        String file = notebook.getFileName().toString();
+        for (Piece p : pieces) {
+            for (SnippetEvent ev : js.eval(p.source())) {
+                Snippet sn = ev.snippet();
+                String where = file + " line " + p.line() + " (" + firstLine(sn == null ? p.source() : sn.source()) + ")";
+                if (ev.status() == Snippet.Status.REJECTED) {
+                    String diags = js.diagnostics(sn).map(d -> describe(d)).collect(Collectors.joining("; "));
+                    return where + " does not compile: " + diags;
+                }
+                if (ev.status() == Snippet.Status.RECOVERABLE_NOT_DEFINED) {
+                    return where + " refers to something not defined: " + unresolved(js, sn);
+                }
+                JShellException ex = ev.exception();
+                if (ex != null) {
+                    return where + " threw " + describe(ex);
+                }
+            }
+        }
+        // a method with unresolved references is accepted (RECOVERABLE_DEFINED) and fails only when called:
+        // a notebook should have none left at its end
+        for (Snippet sn : js.snippets().collect(Collectors.toList())) {
+            Snippet.Status st = js.status(sn);
+            if (st == Snippet.Status.RECOVERABLE_DEFINED || st == Snippet.Status.RECOVERABLE_NOT_DEFINED) {
+                return file + ": '" + firstLine(sn.source()) + "' still refers to something not defined: "
+                        + unresolved(js, sn);
+            }
+        }
+        return null;
+    }
+
+    private static String unresolved(JShell js, Snippet sn) {
+        if (sn instanceof jdk.jshell.DeclarationSnippet d) {
+            return String.join(", ", js.unresolvedDependencies(d).collect(Collectors.toList()));
+        }
+        return "?";
+    }
+
+    private static String describe(Diag d) {
+        return d.getMessage(null).replace('\n', ' ');
+    }
+
+    private static String describe(JShellException ex) {
+        if (ex instanceof EvalException ee) {
+            StringBuilder sb = new StringBuilder(ee.getExceptionClassName()).append(": ").append(ee.getMessage());
+            for (StackTraceElement el : ee.getStackTrace()) {
+                sb.append("\n    at ").append(el);
+            }
+            return sb.toString();
+        }
+        if (ex instanceof UnresolvedReferenceException ure) {
+            return "an unresolved reference in " + firstLine(ure.getSnippet().source());
+        }
+        return ex.toString();
+    }
+
+    private static String firstLine(String s) {
+        String t = s.strip();
+        int nl = t.indexOf('\n');
+        return nl < 0 ? t : t.substring(0, nl) + " ...";
+    }
+
+    private static String tail(String s, int lines) {
+        String[] all = s.split("\n", -1);
+        int from = Math.max(0, all.length - lines);
+        return String.join("\n", java.util.Arrays.asList(all).subList(from, all.length));
+    }
+
+    /** The test class path: surefire's real one (the JVM's may be a manifest-only jar), entry by entry. */
+    private static List<String> testClassPath() {
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> out = new ArrayList<>();
+        for (String e : cp.split(File.pathSeparator)) {
+            if (!e.isBlank()) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+}
