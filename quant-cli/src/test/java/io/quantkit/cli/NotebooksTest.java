@@ -1,5 +1,6 @@
 package io.quantkit.cli;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -11,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,7 +32,9 @@ import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
 import jdk.jshell.UnresolvedReferenceException;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs every lesson in {@code docs/notebooks/*.jsh} through the JShell API, the way {@code ./quant jshell
@@ -66,6 +71,30 @@ class NotebooksTest {
         assertTrue(books.size() >= MIN_NOTEBOOKS, "expected at least " + MIN_NOTEBOOKS + " notebooks in " + dir
                 + ", found " + books.size());
         return books.stream().map(p -> DynamicTest.dynamicTest(p.getFileName().toString(), () -> run(p)));
+    }
+
+    /** The runner itself must fail on each kind of broken lesson, and pass a good one. */
+    @Test
+    void theRunnerFailsOnCompileErrorsExceptionsFailedChecksAndCommands(@TempDir Path dir) throws IOException {
+        String helpers = "void check(boolean ok, String claim) { if (!ok) throw new IllegalStateException(\"CHECK FAILED: \" + claim); }\n";
+        Map<String, String> bad = new LinkedHashMap<>();
+        bad.put("compile", helpers + "int x = 1;\nString s = x;\n");
+        bad.put("exception", helpers + "int[] a = new int[2];\n\n// comment\nint y = a[5];\n");
+        bad.put("check", helpers + "check(1 + 1 == 3, \"arithmetic\");\n");
+        bad.put("unresolved", helpers + "int f() { return undefinedThing(); }\n");
+        bad.put("command", helpers + "/vars\nint z = 1;\n");
+        bad.put("unfinished", helpers + "int g() {\n  return 1;\n");
+        Map<String, String> expected = Map.of("compile", "line 3 (String s = x;) does not compile: incompatible types",
+                "exception", "line 5 (int y = a[5];) threw java.lang.ArrayIndexOutOfBoundsException",
+                "check", "CHECK FAILED: arithmetic", "unresolved", "undefinedThing",
+                "command", "JShell command '/vars'", "unfinished", "unfinished snippet");
+        for (Map.Entry<String, String> e : bad.entrySet()) {
+            Path nb = Files.writeString(dir.resolve("bad-" + e.getKey() + ".jsh"), e.getValue());
+            AssertionError err = assertThrows(AssertionError.class, () -> run(nb), e.getKey());
+            assertTrue(err.getMessage().contains(expected.get(e.getKey())), e.getKey() + ": " + err.getMessage());
+        }
+        Path good = Files.writeString(dir.resolve("good.jsh"), helpers + "check(1 + 1 == 2, \"arithmetic\");\n/exit\n");
+        run(good);
     }
 
     /** docs/notebooks, found from the working directory (the module folder under Maven) upwards. */
