@@ -75,7 +75,7 @@ class NotebooksTest {
 
     /** The runner itself must fail on each kind of broken lesson, and pass a good one. */
     @Test
-    void theRunnerFailsOnCompileErrorsExceptionsFailedChecksAndCommands(@TempDir Path dir) throws IOException {
+    void theRunnerFailsOnCompileErrorsExceptionsFailedChecksAndCommands(@TempDir Path dir) throws Exception {
         String helpers = "void check(boolean ok, String claim) { if (!ok) throw new IllegalStateException(\"CHECK FAILED: \" + claim); }\n";
         Map<String, String> bad = new LinkedHashMap<>();
         bad.put("compile", helpers + "int x = 1;\nString s = x;\n");
