@@ -304,10 +304,19 @@ class NotebooksTest {
         return ex.toString();
     }
 
+    /** The first line of code of a snippet (leading comment lines skipped), with " ..." if more follows. */
     private static String firstLine(String s) {
-        String t = s.strip();
-        int nl = t.indexOf('\n');
-        return nl < 0 ? t : t.substring(0, nl) + " ...";
+        List<String> lines = new ArrayList<>();
+        for (String l : s.strip().split("\n")) {
+            if (lines.isEmpty() && (l.isBlank() || l.strip().startsWith("//"))) {
+                continue;
+            }
+            lines.add(l.strip());
+        }
+        if (lines.isEmpty()) {
+            return s.strip();
+        }
+        return lines.size() == 1 ? lines.get(0) : lines.get(0) + " ...";
     }
 
     private static String tail(String s, int lines) {
