@@ -144,7 +144,7 @@ for (String b : List.of("0%", "0.1%", "0.25%", "0.5%", "1%", "2%", "4%")) {
     prev = m.dbH();
 }
 for (String s : List.of("int4", "int4:group=64", "int4:group=32", "int:bits=5,group=128")) {
-    groupsH.add(new Chart.Point(res.get(s).bpwH(), res.get(s).dbH(), s));
+    groupsH.add(new Chart.Point(res.get(s).bpwH(), res.get(s).dbH(), s.equals("int4") ? "" : s)); // int4 = budget 0%
 }
 check(monotone, "on t(3), each larger budget raises SQNR");
 check(curveH.get(0).y() == res.get("int4").dbH(), "budget 0% is exactly int4");
