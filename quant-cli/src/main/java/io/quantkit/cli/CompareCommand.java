@@ -1,5 +1,6 @@
 package io.quantkit.cli;
 
+import io.quantkit.calibration.DefaultModel;
 import io.quantkit.eval.Comparison;
 import io.quantkit.eval.Divergence;
 import io.quantkit.eval.EvalPlan;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -39,8 +41,8 @@ import picocli.CommandLine.Spec;
             "Which tensors: every 2-D weight including the token embedding; norms stay float32. For ggml block "
                 + "types the classifier (output.weight) is q8_0 and rows a type cannot store fall back to f16 "
                 + "(tq1_0/tq2_0 first to q4_0), as llama.cpp's quantizer does; each fallback is reported.",
-            "Without MODEL: stories260K from ../shared/data (until the embedded default model lands), with the "
-                + "TinyStories sample as --data."},
+            "Without MODEL: the embedded default (calibration-data): a 260K-parameter Llama model, its BPE "
+                + "tokenizer and held-out text, all made by this project; --data replaces the text."},
         footerHeading = "%nJSON (--json):%n",
         footer = {
             "  model, data, method, ctx, tokens (scored), parameters,",
@@ -50,11 +52,6 @@ import picocli.CommandLine.Spec;
             "          seconds, fallbacks: [\"tensor=scheme\"], skipped (null or reason)}]",
         })
 final class CompareCommand implements Callable<Integer> {
-    /** Where the default model and text are looked for, relative to the working directory. */
-    static final Path DEFAULT_DATA = Path.of("..", "shared", "data");
-    static final Path DEFAULT_MODEL = DEFAULT_DATA.resolve("stories260K/stories260K.bin");
-    static final Path DEFAULT_TEXT = DEFAULT_DATA.resolve("corpora/tinystories_val_sample.txt");
-
     @Spec
     CommandSpec spec;
 
@@ -99,26 +96,36 @@ final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
         Method m = EvalCommand.parseMethod(spec, method);
         EvalCommand.checkLimits(spec, maxBytes, maxDocuments);
         List<Scheme> list = schemes == null ? Comparison.defaultSchemes() : parseSchemes(spec, schemes);
-        Path modelPath = model;
-        Path dataPath = data;
-        String note = null;
-        if (modelPath == null) {
-            if (!Files.isRegularFile(DEFAULT_MODEL)) {
-                throw new IllegalArgumentException("no MODEL given and the default model " + DEFAULT_MODEL
-                        + " is not present (give a GGUF or llama2.c .bin)");
-            }
-            modelPath = DEFAULT_MODEL;
-            note = "no MODEL given: using stories260K from " + DEFAULT_DATA
-                    + " (the embedded default model is not wired in yet)";
-            if (dataPath == null) {
-                dataPath = DEFAULT_TEXT;
-            }
+        if (model != null) {
+            return compare(model, data, tokenizer, null, list, m);
         }
+        // No MODEL: the embedded default, copied out of the jar into a temporary folder for the run.
+        Path dir = Files.createTempDirectory("quant-default-");
+        try {
+            Path bin = DefaultModel.extract(DefaultModel.MODEL, dir);
+            Path tok = tokenizer != null ? tokenizer : DefaultModel.extract(DefaultModel.TOKENIZER, dir);
+            Path text = data != null ? data : DefaultModel.extract(DefaultModel.EVAL_TEXT, dir);
+            String note = "no MODEL given: using the embedded default model (calibration-data: a 260K-parameter "
+                    + "Llama trained by this project on its own generated stories)"
+                    + (data == null ? ", scored on its held-out text" : "");
+            return compare(bin, text, tok, note, list, m);
+        } finally {
+            try (Stream<Path> files = Files.list(dir)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private Integer compare(Path modelPath, Path dataPath, Path tokenizer, String note, List<Scheme> list, Method m)
+            throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
         if (dataPath == null) {
             throw new ParameterException(spec.commandLine(), "--data TEXT is required when MODEL is given");
         }
