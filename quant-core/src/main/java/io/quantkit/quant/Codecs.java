@@ -29,8 +29,4 @@ public final class Codecs {
             case TQ2_0 -> new io.quantkit.quant.ggml.GgmlCodec(scheme);
         };
     }
-
-    private static Codec notYet(Scheme scheme) {
-        throw new UnsupportedOperationException("scheme " + scheme + " has no codec yet");
-    }
 }
