@@ -100,7 +100,7 @@ final class CompareCommand implements Callable<Integer> {
         EvalCommand.checkLimits(spec, maxBytes, maxDocuments);
         List<Scheme> list = schemes == null ? Comparison.defaultSchemes() : parseSchemes(spec, schemes);
         if (model != null) {
-            return compare(model, data, tokenizer, null, list, m);
+            return compare(model, data, tokenizer, null, list, m, model.toString(), data == null ? null : data.toString());
         }
         // No MODEL: the embedded default, copied out of the jar into a temporary folder for the run.
         Path dir = Files.createTempDirectory("quant-default-");
@@ -111,7 +111,9 @@ final class CompareCommand implements Callable<Integer> {
             String note = "no MODEL given: using the embedded default model (calibration-data: a 260K-parameter "
                     + "Llama trained by this project on its own generated stories)"
                     + (data == null ? ", scored on its held-out text" : "");
-            return compare(bin, text, tok, note, list, m);
+            return compare(bin, text, tok, note, list, m, "embedded default (calibration-data " + DefaultModel.MODEL + ")",
+                    data != null ? data.toString() : "embedded default held-out text (calibration-data "
+                            + DefaultModel.EVAL_TEXT + ")");
         } finally {
             try (Stream<Path> files = Files.list(dir)) {
                 for (Path f : (Iterable<Path>) files::iterator) {
@@ -122,8 +124,9 @@ final class CompareCommand implements Callable<Integer> {
         }
     }
 
-    private Integer compare(Path modelPath, Path dataPath, Path tokenizer, String note, List<Scheme> list, Method m)
-            throws Exception {
+    /** Runs the comparison; {@code modelName} and {@code dataName} are what the report shows for the two inputs. */
+    private Integer compare(Path modelPath, Path dataPath, Path tokenizer, String note, List<Scheme> list, Method m,
+            String modelName, String dataName) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (dataPath == null) {
@@ -141,17 +144,17 @@ final class CompareCommand implements Callable<Integer> {
             int n = ctx != null ? ctx : Math.min(128, w.config().seqLen());
             EvalPlan plan = EvalCommand.plan(spec, tok, text, m, n, maxDocuments);
             err.printf(Locale.ROOT, "compare: %s, %s ctx %d, %,d scored tokens, %d schemes + bf16 baseline, "
-                    + "%d threads%n", modelPath, m.cliName(), plan.ctx(), plan.scoredTokens(), list.size(),
+                    + "%d threads%n", modelName, m.cliName(), plan.ctx(), plan.scoredTokens(), list.size(),
                     pool.threads());
             err.flush();
             Comparison.Report report = Comparison.run(w, plan, list, pool, listener(err));
             if (output.json()) {
-                Json.print(out, json(report, modelPath, dataPath, note));
+                Json.print(out, json(report, modelName, dataName, note));
             } else {
-                printTable(out, report, modelPath, dataPath, note);
+                printTable(out, report, modelName, dataName, note);
             }
             if (plot != null) {
-                chart(report, modelPath).writePng(plot);
+                chart(report, modelName).writePng(plot);
                 if (!output.json()) {
                     out.println("chart   " + plot);
                 }
@@ -216,7 +219,8 @@ final class CompareCommand implements Callable<Integer> {
         };
     }
 
-    private static void printTable(PrintWriter out, Comparison.Report r, Path modelPath, Path dataPath, String note) {
+    private static void printTable(PrintWriter out, Comparison.Report r, String modelPath, String dataPath,
+            String note) {
         if (note != null) {
             out.println("note    " + note);
         }
@@ -268,11 +272,11 @@ final class CompareCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "%.4f", v);
     }
 
-    private static Map<String, Object> json(Comparison.Report r, Path modelPath, Path dataPath, String note) {
+    private static Map<String, Object> json(Comparison.Report r, String modelPath, String dataPath, String note) {
         Map<String, Object> j = new LinkedHashMap<>();
-        j.put("model", modelPath.toString());
+        j.put("model", modelPath);
         j.put("model_note", note);
-        j.put("data", dataPath.toString());
+        j.put("data", dataPath);
         j.put("method", r.plan().method().cliName());
         j.put("ctx", r.plan().ctx());
         j.put("tokens", r.plan().scoredTokens());
@@ -312,14 +316,14 @@ final class CompareCommand implements Callable<Integer> {
         return j;
     }
 
-    private static Chart chart(Comparison.Report r, Path modelPath) {
+    private static Chart chart(Comparison.Report r, String modelName) {
         List<Chart.Point> pts = new ArrayList<>();
         for (Comparison.Row row : r.rows()) {
             if (row.skipped() == null) {
                 pts.add(new Chart.Point(row.bitsPerWeight(), row.deltaPpl(), row.scheme()));
             }
         }
-        return Chart.xy(modelPath.getFileName() + ": perplexity cost of each scheme (vs bf16)", "bits per weight",
+        return Chart.xy(modelName + ": perplexity cost of each scheme (vs bf16)", "bits per weight",
                 "ΔPPL").series("schemes", pts);
     }
 }
