@@ -65,6 +65,16 @@ final class CodecSupport {
         return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /** The values of a stored F32 array (scales), read once into a heap array for fast decoding. */
+    static float[] readF32(StoredArray array) {
+        ByteBuffer b = array.data();
+        float[] out = new float[Math.toIntExact(array.shape().numel())];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = b.getFloat(4 * i);
+        }
+        return out;
+    }
+
     static ByteBuffer allocate(long bytes) {
         if (bytes > MAX_BUFFER_BYTES) {
             throw new IllegalArgumentException("stored array of " + bytes + " bytes exceeds the maximum ("

@@ -124,11 +124,7 @@ public final class Nf4Codec implements Codec {
             super(scheme, shape, arrays);
             this.block = block;
             this.codes = arrays.get(0).data();
-            ByteBuffer sb = arrays.get(1).data();
-            this.scales = new float[(int) arrays.get(1).shape().numel()];
-            for (int i = 0; i < scales.length; i++) {
-                scales[i] = sb.getFloat(4 * i);
-            }
+            this.scales = CodecSupport.readF32(arrays.get(1));
         }
 
         @Override

@@ -229,11 +229,7 @@ public final class TernaryCodec implements Codec {
             super(scheme, shape, arrays);
             this.lay = lay;
             this.codes = arrays.get(0).data();
-            ByteBuffer sb = arrays.get(1).data();
-            this.scales = new float[(int) arrays.get(1).shape().numel()];
-            for (int i = 0; i < scales.length; i++) {
-                scales[i] = sb.getFloat(4 * i);
-            }
+            this.scales = CodecSupport.readF32(arrays.get(1));
         }
 
         private int trit(long i) {
