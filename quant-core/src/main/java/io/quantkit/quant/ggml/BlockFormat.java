@@ -24,13 +24,24 @@ interface BlockFormat {
      */
     void quantizeBlockReference(float[] x, int xo, byte[] y, int yo);
 
-    /** Quantizes {@code blocks} consecutive blocks; same bytes as {@link #quantizeBlockReference}. */
-    default void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+    /**
+     * Quantizes {@code blocks} consecutive blocks; for finite input the same bytes as
+     * {@link #quantizeBlockReference}. The fast loops find a NaN or infinity in the scan they make for the block
+     * scale anyway, so the caller needs no separate pass over the input.
+     *
+     * @return true if every value was finite; false if one was NaN or infinite (the caller finds which, and the
+     *         bytes written so far are unspecified)
+     */
+    default boolean quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
         int bs = type().blockSize();
         int bb = type().blockBytes();
+        if (GgmlQuants.firstNonFinite(x, xo, blocks * bs) >= 0) {
+            return false;
+        }
         for (int b = 0; b < blocks; b++) {
             quantizeBlockReference(x, xo + b * bs, y, yo + b * bb);
         }
+        return true;
     }
 
     /**

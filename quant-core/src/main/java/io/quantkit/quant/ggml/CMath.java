@@ -21,16 +21,27 @@ final class CMath {
      * scan {@code amax = MAX(amax, fabsf(v))}. Input must be finite (NaN would win).
      */
     static float absMax(float[] x, int o, int n) {
+        return Float.intBitsToFloat(absMaxBits(x, o, n));
+    }
+
+    /**
+     * The bits of max |x[o..o+n)| (see {@link #absMax}); for any input, a NaN or infinity is present exactly when
+     * the result exceeds {@link #MAX_FINITE_BITS}, so the scale scan doubles as the finiteness check.
+     */
+    static int absMaxBits(float[] x, int o, int n) {
         int m = 0;
         for (int j = 0; j < n; j++) {
             m = Math.max(m, Float.floatToRawIntBits(x[o + j]) & 0x7fffffff);
         }
-        return Float.intBitsToFloat(m);
+        return m;
     }
+
+    /** Bits of {@code Float.MAX_VALUE}: an absolute-value bit pattern above it is an infinity or a NaN. */
+    static final int MAX_FINITE_BITS = 0x7f7fffff;
 
     /**
      * The value of the first element of x[o..o+n) whose |x| is largest (ggml's "if (amax &lt; fabsf(v)) { amax =
-     * fabsf(v); max = v; }" scan), or +0 when every element is zero.
+     * fabsf(v); max = v; }" scan), or +0 when every element is zero; NaN if any element is NaN or infinite.
      */
     static float signedAbsMax(float[] x, int o, int n) {
         // two branch-free integer maxima: p = bits of the largest value with the sign bit clear (negative int if
@@ -41,6 +52,9 @@ final class CMath {
             int bits = Float.floatToRawIntBits(x[o + j]);
             p = Math.max(p, bits);
             q = Math.max(q, bits ^ 0x80000000);
+        }
+        if (Math.max(p, q) > MAX_FINITE_BITS) {
+            return Float.NaN; // a NaN or an infinity (of either sign) is there
         }
         if (p <= 0 && q <= 0) {
             return 0.0f; // all zeros: ggml keeps its initial +0

@@ -27,7 +27,7 @@ abstract class DecodeOnlyFormat implements BlockFormat {
     }
 
     @Override
-    public final void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+    public final boolean quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
         throw new UnsupportedOperationException("quantizing to ggml " + type.ggmlName() + " is not implemented");
     }
 

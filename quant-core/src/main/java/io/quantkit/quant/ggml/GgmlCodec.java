@@ -26,7 +26,8 @@ import java.util.List;
 public final class GgmlCodec implements Codec {
     /** Largest tensor quantized into one heap buffer. */
     public static final long MAX_BYTES = Integer.MAX_VALUE - 8;
-    private static final int CHUNK_VALUES = 1 << 16;
+    /** Values copied out of the source at a time: small enough that the copy is still in cache when it is quantized. */
+    private static final int CHUNK_VALUES = 1 << 13;
 
     private final Scheme scheme;
     private final GgmlType type;
@@ -90,13 +91,12 @@ public final class GgmlCodec implements Codec {
         for (long pos = 0; pos < n; pos += chunkLen) {
             int len = (int) Math.min(chunkLen, n - pos);
             source.dequantize(pos, chunk, 0, len);
-            int bad = GgmlQuants.firstNonFinite(chunk, 0, len);
-            if (bad >= 0) {
+            int outPos = (int) (pos / bs * bb);
+            if (!format.quantize(chunk, 0, out, outPos, len / bs)) { // the scale scans found a NaN or infinity
+                int bad = GgmlQuants.firstNonFinite(chunk, 0, len);
                 throw new IllegalArgumentException(scheme + " cannot quantize " + chunk[bad] + " at index "
                         + (pos + bad) + ": input must be finite");
             }
-            int outPos = (int) (pos / bs * bb);
-            format.quantize(chunk, 0, out, outPos, len / bs);
             checkScales(out, outPos, len / bs, chunk, pos);
         }
         GgmlTensor t = GgmlTensor.of(type, shape, ByteBuffer.wrap(out));

@@ -65,13 +65,13 @@ public final class GgmlQuants {
             throw new UnsupportedOperationException("quantizing to ggml " + type.ggmlName() + " is not implemented");
         }
         checkRow(type, n);
-        int bad = firstNonFinite(src, srcOff, n);
-        if (bad >= 0) {
+        Objects.checkFromIndexSize(srcOff, n, src.length);
+        Objects.checkFromIndexSize(dstOff, (int) type.rowBytes(n), dst.length);
+        if (!f.quantize(src, srcOff, dst, dstOff, n / type.blockSize())) {
+            int bad = firstNonFinite(src, srcOff, n);
             throw new IllegalArgumentException(type.ggmlName() + " cannot quantize " + src[srcOff + bad]
                     + " at index " + bad + ": input must be finite");
         }
-        Objects.checkFromIndexSize(dstOff, (int) type.rowBytes(n), dst.length);
-        f.quantize(src, srcOff, dst, dstOff, n / type.blockSize());
     }
 
     /**

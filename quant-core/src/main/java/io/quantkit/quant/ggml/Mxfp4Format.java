@@ -82,10 +82,14 @@ final class Mxfp4Format implements BlockFormat {
      * above the rounding of an error), and on a tie the lower index (the smaller magnitude) wins as in the scan.
      */
     @Override
-    public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+    public boolean quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
         byte[] codes = new byte[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
-            int e = scaleExponent(CMath.absMax(x, xo, QK));
+            int m = CMath.absMaxBits(x, xo, QK);
+            if (m > CMath.MAX_FINITE_BITS) {
+                return false;
+            }
+            int e = scaleExponent(Float.intBitsToFloat(m));
             if (e < 2 || e > 250) { // subnormal or near-overflow scales: the literal scan
                 quantizeBlockReference(x, xo, y, yo);
                 continue;
@@ -104,6 +108,7 @@ final class Mxfp4Format implements BlockFormat {
                 y[yo + 1 + j] = (byte) (codes[j] | (codes[j + QK / 2] << 4));
             }
         }
+        return true;
     }
 
     @Override

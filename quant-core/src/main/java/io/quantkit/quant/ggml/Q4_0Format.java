@@ -53,9 +53,12 @@ final class Q4_0Format implements BlockFormat {
     }
 
     @Override
-    public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+    public boolean quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
             float max = CMath.signedAbsMax(x, xo, QK);
+            if (max != max) { // NaN: the block holds a NaN or an infinity
+                return false;
+            }
             float d = max / -8f;
             float id = d != 0 ? 1.0f / d : 0.0f;
             if (id > Float.MAX_VALUE || id < -Float.MAX_VALUE) {
@@ -75,6 +78,7 @@ final class Q4_0Format implements BlockFormat {
                 y[yo + 2 + j] = (byte) (lo | (hi << 4));
             }
         }
+        return true;
     }
 
     @Override

@@ -56,7 +56,7 @@ final class Q4_1Format implements BlockFormat {
     }
 
     @Override
-    public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+    public boolean quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
             int lo = Integer.MAX_VALUE;
             int hi = Integer.MIN_VALUE;
@@ -65,6 +65,10 @@ final class Q4_1Format implements BlockFormat {
                 int key = bits ^ ((bits >> 31) & 0x7fffffff); // integer order = float order (-0 below +0)
                 lo = Math.min(lo, key);
                 hi = Math.max(hi, key);
+            }
+            // keys of finite floats lie in [key(-MAX_VALUE), key(MAX_VALUE)]; beyond are infinities and NaNs
+            if (hi > CMath.MAX_FINITE_BITS || lo < (0xff7fffff ^ 0x7fffffff)) {
+                return false;
             }
             float min = CMath.firstEqual(x, xo, QK, Float.intBitsToFloat(lo ^ ((lo >> 31) & 0x7fffffff)));
             float max = CMath.firstEqual(x, xo, QK, Float.intBitsToFloat(hi ^ ((hi >> 31) & 0x7fffffff)));
@@ -89,6 +93,7 @@ final class Q4_1Format implements BlockFormat {
                 y[yo + 4 + j] = (byte) (c0 | (c1 << 4));
             }
         }
+        return true;
     }
 
     @Override

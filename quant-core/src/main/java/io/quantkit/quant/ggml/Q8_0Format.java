@@ -45,10 +45,13 @@ final class Q8_0Format implements BlockFormat {
     }
 
     @Override
-    public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+    public boolean quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
-            float amax = CMath.absMax(x, xo, QK);
-            float d = amax / 127f;
+            int m = CMath.absMaxBits(x, xo, QK);
+            if (m > CMath.MAX_FINITE_BITS) {
+                return false;
+            }
+            float d = Float.intBitsToFloat(m) / 127f;
             float id = d != 0 ? 1.0f / d : 0.0f;
             if (id > Float.MAX_VALUE) { // 1/d overflowed: ggml converts inf/NaN to int8 (x86: 0)
                 quantizeBlockReference(x, xo, y, yo);
@@ -63,6 +66,7 @@ final class Q8_0Format implements BlockFormat {
                 y[yo + 2 + j] = (byte) (int) (v + Math.copySign(CMath.JUST_BELOW_HALF, v));
             }
         }
+        return true;
     }
 
     @Override

@@ -75,10 +75,14 @@ final class Tq1_0Format implements BlockFormat {
     }
 
     @Override
-    public void quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+    public boolean quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
         byte[] t = new byte[QK];
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
-            float amax = CMath.absMax(x, xo, QK);
+            int amaxBits = CMath.absMaxBits(x, xo, QK);
+            if (amaxBits > CMath.MAX_FINITE_BITS) {
+                return false;
+            }
+            float amax = Float.intBitsToFloat(amaxBits);
             float id = amax != 0 ? 1.0f / amax : 0.0f;
             if (id > Float.MAX_VALUE) {
                 quantizeBlockReference(x, xo, y, yo);
@@ -103,6 +107,7 @@ final class Tq1_0Format implements BlockFormat {
                 y[yo + 48 + j] = (byte) ((q * 256 + 242) / 243);
             }
         }
+        return true;
     }
 
     @Override

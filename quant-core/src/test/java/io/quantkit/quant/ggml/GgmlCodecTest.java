@@ -3,6 +3,7 @@ package io.quantkit.quant.ggml;
 import static io.quantkit.quant.ggml.GgmlGoldenTest.assertBytes;
 import static io.quantkit.quant.ggml.GgmlGoldenTest.assertFloatsIdentical;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -81,11 +82,77 @@ class GgmlCodecTest {
         }
         byte[] fast = new byte[blocks * type.blockBytes()];
         byte[] ref = new byte[fast.length];
-        f.quantize(x, 0, fast, 0, blocks);
+        assertTrue(f.quantize(x, 0, fast, 0, blocks), "finite input reported as non-finite");
         for (int b = 0; b < blocks; b++) {
             f.quantizeBlockReference(x, b * bs, ref, b * type.blockBytes());
         }
         assertBytes(ref, fast, type + " fast vs reference, seed " + (SEED + q.ordinal()));
+    }
+
+    /**
+     * The fast loops on block counts that fit no vector lane or chunk (0, 1, 31, 33, 1021), at an odd offset:
+     * finite input gives the reference bytes and reports true; one NaN or infinity anywhere reports false.
+     */
+    @ParameterizedTest
+    @EnumSource(Quantizable.class)
+    void fastQuantizeReportsNonFiniteValuesAnywhere(Quantizable q) {
+        GgmlType type = q.type();
+        BlockFormat f = GgmlQuants.format(type);
+        int bs = type.blockSize();
+        int bb = type.blockBytes();
+        long seed = SEED + 100 + q.ordinal();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] bad = {Float.NaN, Float.intBitsToFloat(0xffc00000), Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY, Float.intBitsToFloat(0x7f800001)};
+        for (int blocks : new int[] {0, 1, 31, 33, 1021}) {
+            int xo = 3;
+            int yo = 5;
+            int n = blocks * bs;
+            float[] x = new float[xo + n + 7];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (rnd.nextGaussian() * 0.02);
+            }
+            x[x.length - 1] = Float.NaN; // just past the input: must not be read
+            x[0] = Float.NaN;
+            byte[] fast = new byte[yo + blocks * bb + 3];
+            byte[] ref = new byte[fast.length];
+            assertTrue(f.quantize(x, xo, fast, yo, blocks), type + " " + blocks + " blocks, seed " + seed);
+            for (int b = 0; b < blocks; b++) {
+                f.quantizeBlockReference(x, xo + b * bs, ref, yo + b * bb);
+            }
+            assertBytes(ref, fast, type + " " + blocks + " blocks at offset " + xo + ", seed " + seed);
+            if (n == 0) {
+                continue;
+            }
+            int[] at = {0, 1, bs - 1, Math.min(bs, n - 1), n / 2, n - 2, n - 1, rnd.nextInt(n), rnd.nextInt(n)};
+            for (int p : at) {
+                for (float v : bad) {
+                    float keep = x[xo + p];
+                    x[xo + p] = v;
+                    assertFalse(f.quantize(x, xo, fast, yo, blocks), type + ": " + v + " at " + p + " of "
+                            + blocks + " blocks not reported, seed " + seed);
+                    x[xo + p] = keep;
+                }
+            }
+        }
+    }
+
+    /** The index named for a non-finite value is right across the codec's chunk boundaries. */
+    @ParameterizedTest
+    @EnumSource(GgmlScheme.class)
+    void nonFiniteIndexIsRightAcrossChunks(GgmlScheme s) {
+        int cols = 4096;
+        int rows = 7;
+        for (int at : new int[] {8191, 8192, 8193, 16384 + 255, rows * cols - 1}) {
+            float[] x = new float[rows * cols];
+            x[at] = Float.NEGATIVE_INFINITY;
+            if (at + 300 < x.length) {
+                x[at + 300] = Float.NaN;
+            }
+            Tensor t = FloatTensor.wrap(Shape.of(rows, cols), x);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.codec().quantize(t));
+            assertTrue(e.getMessage().contains("-Infinity at index " + at + ":"), e.getMessage());
+        }
     }
 
     /** Decoding whole blocks equals decoding element by element (the readable definition). */
