@@ -37,6 +37,28 @@ public final class LlamaModel {
     private final double[] invFreq; // per rotated pair j: theta^(-2j/headSize)
     private final String[][] linearNames; // [layer][q, k, v, o, gate, down, up]
     private final String classifierName;
+    private final InputQuantizer inputQuantizer; // null: inputs stay float32
+
+    private LlamaModel(LlamaModel m, InputQuantizer q) {
+        c = m.c;
+        tied = m.tied;
+        tokenEmbedding = m.tokenEmbedding;
+        attnNorm = m.attnNorm;
+        wq = m.wq;
+        wk = m.wk;
+        wv = m.wv;
+        wo = m.wo;
+        ffnNorm = m.ffnNorm;
+        w1 = m.w1;
+        w2 = m.w2;
+        w3 = m.w3;
+        outputNorm = m.outputNorm;
+        classifier = m.classifier;
+        invFreq = m.invFreq;
+        linearNames = m.linearNames;
+        classifierName = m.classifierName;
+        inputQuantizer = q;
+    }
 
     private LlamaModel(LlamaWeights w) {
         this.c = w.config();
@@ -72,6 +94,7 @@ public final class LlamaModel {
                 LayerTensor.FFN_DOWN.name(l), LayerTensor.FFN_UP.name(l)};
         }
         classifierName = tied ? LlamaWeights.TOKEN_EMBD : LlamaWeights.OUTPUT;
+        inputQuantizer = null;
         int half = c.headSize() / 2;
         invFreq = new double[half];
         for (int j = 0; j < half; j++) {
@@ -86,6 +109,19 @@ public final class LlamaModel {
 
     public LlamaConfig config() {
         return c;
+    }
+
+    /**
+     * The same weights with the input of every linear layer (classifier included) fake-quantized by {@code q}
+     * before its product; {@code null} for float32 inputs. The weights are shared, not copied.
+     */
+    public LlamaModel withInputQuantizer(InputQuantizer q) {
+        return new LlamaModel(this, q);
+    }
+
+    /** The input quantizer, or null when inputs stay float32. */
+    public InputQuantizer inputQuantizer() {
+        return inputQuantizer;
     }
 
     /** Whether the classifier is the token embedding. */
@@ -151,6 +187,7 @@ public final class LlamaModel {
         private float[] h1;
         private float[] h3;
         private float[] tmp;
+        private float[] xq; // fake-quantized input of the current product
         private float[] ropeCos;
         private float[] ropeSin;
 
@@ -219,8 +256,7 @@ public final class LlamaModel {
             float[] logits = new float[m * c.vocabSize()];
             if (m > 0) {
                 rmsNorm(x, logitsFrom * dim, xb, 0, outputNorm, m, dim, c.normEps());
-                observe(classifierName, xb, m, dim);
-                matmul(xb, m, dim, classifier, c.vocabSize(), logits);
+                matmul(input(classifierName, xb, m, dim), m, dim, classifier, c.vocabSize(), logits);
             }
             return logits;
         }
@@ -239,6 +275,7 @@ public final class LlamaModel {
             h1 = new float[rows * c.hiddenDim()];
             h3 = new float[rows * c.hiddenDim()];
             tmp = new float[rows * Math.max(c.dim(), c.hiddenDim())];
+            xq = inputQuantizer == null ? null : new float[rows * Math.max(c.dim(), c.hiddenDim())];
             ropeCos = new float[rows * invFreq.length];
             ropeSin = new float[rows * invFreq.length];
             scratchRows = rows;
@@ -261,12 +298,9 @@ public final class LlamaModel {
             int kvDim = c.kvDim();
             rmsNorm(x, 0, xb, 0, attnNorm[l], n, dim, c.normEps());
             String[] names = linearNames[l];
-            observe(names[0], xb, n, dim);
-            matmul(xb, n, dim, wq[l], dim, q);
-            observe(names[1], xb, n, dim);
-            matmul(xb, n, dim, wk[l], kvDim, k);
-            observe(names[2], xb, n, dim);
-            matmul(xb, n, dim, wv[l], kvDim, v);
+            matmul(input(names[0], xb, n, dim), n, dim, wq[l], dim, q);
+            matmul(input(names[1], xb, n, dim), n, dim, wk[l], kvDim, k);
+            matmul(input(names[2], xb, n, dim), n, dim, wv[l], kvDim, v);
             rope(q, n, c.heads());
             rope(k, n, c.kvHeads());
             for (int r = 0; r < n; r++) {
@@ -277,21 +311,17 @@ public final class LlamaModel {
                 }
             }
             attention(l, n);
-            observe(names[3], att, n, dim);
-            matmul(att, n, dim, wo[l], dim, tmp);
+            matmul(input(names[3], att, n, dim), n, dim, wo[l], dim, tmp);
             addInPlace(x, tmp, n * dim);
             rmsNorm(x, 0, xb, 0, ffnNorm[l], n, dim, c.normEps());
             int hidden = c.hiddenDim();
-            observe(names[4], xb, n, dim);
-            matmul(xb, n, dim, w1[l], hidden, h1);
-            observe(names[6], xb, n, dim);
-            matmul(xb, n, dim, w3[l], hidden, h3);
+            matmul(input(names[4], xb, n, dim), n, dim, w1[l], hidden, h1);
+            matmul(input(names[6], xb, n, dim), n, dim, w3[l], hidden, h3);
             for (int i = 0; i < n * hidden; i++) {
                 float g = h1[i];
                 h1[i] = g / (1f + (float) Math.exp(-g)) * h3[i];
             }
-            observe(names[5], h1, n, hidden);
-            matmul(h1, n, hidden, w2[l], dim, tmp);
+            matmul(input(names[5], h1, n, hidden), n, hidden, w2[l], dim, tmp);
             addInPlace(x, tmp, n * dim);
         }
 
@@ -385,10 +415,16 @@ public final class LlamaModel {
             });
         }
 
-        private void observe(String tensor, float[] xs, int n, int width) {
+        /** Reports a linear layer's input to the observer, then returns it fake-quantized (or as it is). */
+        private float[] input(String tensor, float[] xs, int n, int width) {
             if (observer != null) {
                 observer.linearInput(tensor, xs, n, width);
             }
+            if (inputQuantizer == null) {
+                return xs;
+            }
+            inputQuantizer.quantize(tensor, xs, xq, n, width);
+            return xq;
         }
 
         /** {@code y[r][o] = sum_i x[r][i] * wT[i][o]} for {@code n} rows; parallel over rows or columns. */
