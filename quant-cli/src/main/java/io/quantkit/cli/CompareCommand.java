@@ -1,5 +1,7 @@
 package io.quantkit.cli;
 
+import io.quantkit.calib.ActivationScheme;
+import io.quantkit.calib.CalibrationData;
 import io.quantkit.calibration.DefaultModel;
 import io.quantkit.eval.Comparison;
 import io.quantkit.eval.Divergence;
@@ -42,14 +44,21 @@ import picocli.CommandLine.Spec;
                 + "types the classifier (output.weight) is q8_0 and rows a type cannot store fall back to f16 "
                 + "(tq1_0/tq2_0 first to q4_0), as llama.cpp's quantizer does; each fallback is reported.",
             "Without MODEL: the embedded default (calibration-data): a 260K-parameter Llama model, its BPE "
-                + "tokenizer and held-out text, all made by this project; --data replaces the text."},
+                + "tokenizer and held-out text, all made by this project; --data replaces the text.",
+            "Weight-and-activation rows: --activations A (repeatable) measures every scheme again with the input of "
+                + "every linear layer (classifier included) fake-quantized: int8 or fp8-e4m3, per token "
+                + "(dynamic) or per tensor with static scales from an observer (minmax, ema, percentile, mse, kl) "
+                + "over --calibration-data, optionally after SmoothQuant equalisation (smooth=ALPHA). "
+                + "W8A8 is --schemes int8 --activations int8:observer=...; 'none' adds the weight-only row."},
         footerHeading = "%nJSON (--json):%n",
         footer = {
             "  model, data, method, ctx, tokens (scored), parameters,",
             "  baseline: {scheme: bf16, ppl, ppl_stderr, nll, bits_per_weight, bytes},",
             "  rows: [{scheme, bits_per_weight, bytes, sqnr_db, ppl, ppl_stderr,",
             "          delta_ppl, kld (mean), kld_median, kld_max, top1 (percent),",
-            "          seconds, fallbacks: [\"tensor=scheme\"], skipped (null or reason)}]",
+            "          seconds, fallbacks: [\"tensor=scheme\"], skipped (null or reason),",
+            "          activations (null: float32 inputs; else e.g. int8:observer=kl,smooth=0.5)}],",
+            "  calibration: null or {data, samples, seed, ctx} (the pass of static scales and equalisation)",
         })
 final class CompareCommand implements Callable<Integer> {
     @Spec
@@ -94,11 +103,45 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--plot", paramLabel = "FILE.png", description = "Write a chart of ΔPPL against bits per weight.")
     Path plot;
 
+    @Option(names = "--activations", paramLabel = "A",
+            description = "Also quantize linear-layer inputs, for every scheme (repeatable): none, int8 (= int8:dynamic, "
+                    + "absmax per token), int8:observer=minmax|ema[,c=0.01]|percentile[,p=99.99]|mse|kl (static per "
+                    + "tensor), the same with fp8-e4m3; add smooth=ALPHA for SmoothQuant equalisation "
+                    + "(e.g. int8:observer=kl,smooth=0.5).")
+    List<String> activations;
+
+    @Option(names = "--calibration-data", paramLabel = "TEXT",
+            description = "Calibration text for static activation scales and equalisation (UTF-8, or JSONL with a "
+                    + "\"text\" field); --samples sequences of --ctx tokens.")
+    Path calibrationData;
+
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "64",
+            description = "Calibration sequences (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1",
+            description = "Seed of the calibration sequence selection (default: ${DEFAULT-VALUE}).")
+    long seed;
+
     @Override
     public Integer call() throws Exception {
         Method m = EvalCommand.parseMethod(spec, method);
         EvalCommand.checkLimits(spec, maxBytes, maxDocuments);
         List<Scheme> list = schemes == null ? Comparison.defaultSchemes() : parseSchemes(spec, schemes);
+        List<ActivationScheme> acts = parseActivations(spec, activations);
+        boolean needsCalibration = acts.stream().anyMatch(ActivationScheme::needsCalibration);
+        if (needsCalibration && calibrationData == null) {
+            throw new ParameterException(spec.commandLine(), "--activations with an observer or smooth= needs "
+                    + "--calibration-data TEXT");
+        }
+        if (calibrationData != null && !needsCalibration) {
+            throw new ParameterException(spec.commandLine(), "--calibration-data is only used by --activations with an "
+                    + "observer or smooth=");
+        }
+        if (samples < 1) {
+            throw new ParameterException(spec.commandLine(), "--samples (" + samples + ") must be at least 1");
+        }
+        this.acts = acts;
         if (model != null) {
             return compare(model, data, tokenizer, null, list, m, model.toString(), data == null ? null : data.toString());
         }
@@ -124,6 +167,28 @@ final class CompareCommand implements Callable<Integer> {
         }
     }
 
+    private List<ActivationScheme> acts = List.of(ActivationScheme.NONE);
+
+    /** The activation schemes of {@code --activations} (weight-only when not given). */
+    static List<ActivationScheme> parseActivations(CommandSpec spec, List<String> given) {
+        if (given == null || given.isEmpty()) {
+            return List.of(ActivationScheme.NONE);
+        }
+        List<ActivationScheme> out = new ArrayList<>();
+        for (String g : given) {
+            try {
+                ActivationScheme a = ActivationScheme.parse(g);
+                if (out.contains(a)) {
+                    throw new IllegalArgumentException("'" + g + "' is given twice");
+                }
+                out.add(a);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), "--activations: " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
     /** Runs the comparison; {@code modelName} and {@code dataName} are what the report shows for the two inputs. */
     private Integer compare(Path modelPath, Path dataPath, Path tokenizer, String note, List<Scheme> list, Method m,
             String modelName, String dataName) throws Exception {
@@ -143,15 +208,28 @@ final class CompareCommand implements Callable<Integer> {
             Tokenizer tok = LlamaLoader.tokenizer(cp);
             int n = ctx != null ? ctx : Math.min(128, w.config().seqLen());
             EvalPlan plan = EvalCommand.plan(spec, tok, text, m, n, maxDocuments);
-            err.printf(Locale.ROOT, "compare: %s, %s ctx %d, %,d scored tokens, %d schemes + bf16 baseline, "
-                    + "%d threads%n", modelName, m.cliName(), plan.ctx(), plan.scoredTokens(), list.size(),
+            err.printf(Locale.ROOT, "compare: %s, %s ctx %d, %,d scored tokens, %d rows + bf16 baseline, "
+                    + "%d threads%n", modelName, m.cliName(), plan.ctx(), plan.scoredTokens(), list.size() * acts.size(),
                     pool.threads());
             err.flush();
-            Comparison.Report report = Comparison.run(w, plan, list, pool, listener(err));
+            List<int[]> calib = List.of();
+            Map<String, Object> calibInfo = null;
+            if (calibrationData != null) {
+                String ctext = CalibrationData.readText(calibrationData);
+                calib = CalibrationData.sequences(tok, ctext, samples, plan.ctx(), seed);
+                calibInfo = new LinkedHashMap<>();
+                calibInfo.put("data", calibrationData.toString());
+                calibInfo.put("samples", samples);
+                calibInfo.put("seed", seed);
+                calibInfo.put("ctx", plan.ctx());
+            }
+            Comparison.Report report = Comparison.run(w, plan, list, acts, calib, pool, listener(err));
             if (output.json()) {
-                Json.print(out, json(report, modelName, dataName, note));
+                Map<String, Object> j = json(report, modelName, dataName, note);
+                j.put("calibration", calibInfo);
+                Json.print(out, j);
             } else {
-                printTable(out, report, modelName, dataName, note);
+                printTable(out, report, modelName, dataName, note, calibInfo);
             }
             if (plot != null) {
                 chart(report, modelName).writePng(plot);
@@ -220,7 +298,7 @@ final class CompareCommand implements Callable<Integer> {
     }
 
     private static void printTable(PrintWriter out, Comparison.Report r, String modelPath, String dataPath,
-            String note) {
+            String note, Map<String, Object> calib) {
         if (note != null) {
             out.println("note    " + note);
         }
@@ -228,28 +306,52 @@ final class CompareCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "data    %s, %s ctx %d, %,d scored tokens%n", dataPath, r.plan().method().cliName(),
                 r.plan().ctx(), r.plan().scoredTokens());
         PerplexityResult b = r.baseline().perplexity();
+        if (calib != null) {
+            out.printf(Locale.ROOT, "calib   %s, %s sequences x %s tokens, seed %s (static activation scales, "
+                    + "equalisation)%n", calib.get("data"), calib.get("samples"), calib.get("ctx"), calib.get("seed"));
+        }
         out.printf(Locale.ROOT, "baseline bf16: PPL %.4f ± %.4f%n%n", b.ppl(), b.pplStderr());
-        TextTable t = TextTable.of("scheme", ">bpw", ">bytes", ">SQNR dB", ">PPL", ">ΔPPL", ">mean KLD", ">top-1 %",
-                ">seconds", "notes");
-        t.row("bf16 (baseline)", f2(r.baseline().bitsPerWeight()), String.format(Locale.ROOT, "%,d",
-                r.baseline().bytes()), f1(r.baseline().sqnrDb()), f4(b.ppl()), "-", "-", "-",
-                f1(r.baseline().seconds()), "");
+        boolean withActs = r.rows().stream().anyMatch(x -> x.activations() != null);
+        List<String> header = new ArrayList<>(List.of("scheme", ">bpw", ">bytes", ">SQNR dB", ">PPL", ">ΔPPL",
+                ">mean KLD", ">top-1 %", ">seconds", "notes"));
+        if (withActs) {
+            header.add(1, "activations");
+        }
+        TextTable t = TextTable.of(header.toArray(new String[0]));
+        List<String> base = new ArrayList<>(List.of("bf16 (baseline)", f2(r.baseline().bitsPerWeight()),
+                String.format(Locale.ROOT, "%,d", r.baseline().bytes()), f1(r.baseline().sqnrDb()), f4(b.ppl()), "-",
+                "-", "-", f1(r.baseline().seconds()), ""));
+        if (withActs) {
+            base.add(1, "f32");
+        }
+        t.row((Object[]) base.toArray(new String[0]));
         List<String> notes = new ArrayList<>();
         for (Comparison.Row row : r.rows()) {
+            String label = row.activations() == null ? row.scheme() : row.scheme() + " + " + row.activations();
+            String act = row.activations() == null ? "f32" : row.activations();
             if (row.skipped() != null) {
-                t.row(row.scheme(), "-", "-", "-", "-", "-", "-", "-", "-", "skipped (see below)");
-                notes.add(row.scheme() + " skipped: " + row.skipped());
+                List<String> cells = new ArrayList<>(List.of(row.scheme(), "-", "-", "-", "-", "-", "-", "-", "-",
+                        "skipped (see below)"));
+                if (withActs) {
+                    cells.add(1, act);
+                }
+                t.row((Object[]) cells.toArray(new String[0]));
+                notes.add(label + " skipped: " + row.skipped());
                 continue;
             }
             Divergence d = row.divergence();
             String fb = row.fallbacks().isEmpty() ? "" : row.fallbacks().size() + " tensors fell back (see below)";
             if (!row.fallbacks().isEmpty()) {
-                notes.add(row.scheme() + " fallbacks: " + String.join(", ", row.fallbacks()));
+                notes.add(label + " fallbacks: " + String.join(", ", row.fallbacks()));
             }
-            t.row(row.scheme(), f2(row.bitsPerWeight()), String.format(Locale.ROOT, "%,d", row.bytes()),
-                    f1(row.sqnrDb()), f4(row.perplexity().ppl()), String.format(Locale.ROOT, "%+.4f", row.deltaPpl()),
-                    String.format(Locale.ROOT, "%.5f", d.meanKl()), String.format(Locale.ROOT, "%.1f", 100 * d.top1()),
-                    f1(row.seconds()), fb);
+            List<String> cells = new ArrayList<>(List.of(row.scheme(), f2(row.bitsPerWeight()),
+                    String.format(Locale.ROOT, "%,d", row.bytes()), f1(row.sqnrDb()), f4(row.perplexity().ppl()),
+                    String.format(Locale.ROOT, "%+.4f", row.deltaPpl()), String.format(Locale.ROOT, "%.5f", d.meanKl()),
+                    String.format(Locale.ROOT, "%.1f", 100 * d.top1()), f1(row.seconds()), fb));
+            if (withActs) {
+                cells.add(1, act);
+            }
+            t.row((Object[]) cells.toArray(new String[0]));
         }
         t.print(out);
         if (!notes.isEmpty()) {
@@ -310,6 +412,7 @@ final class CompareCommand implements Callable<Integer> {
             o.put("top1", d == null ? null : 100 * d.top1());
             o.put("seconds", row.seconds());
             o.put("fallbacks", row.fallbacks());
+            o.put("activations", row.activations());
             rows.add(o);
         }
         j.put("rows", rows);
@@ -320,7 +423,8 @@ final class CompareCommand implements Callable<Integer> {
         List<Chart.Point> pts = new ArrayList<>();
         for (Comparison.Row row : r.rows()) {
             if (row.skipped() == null) {
-                pts.add(new Chart.Point(row.bitsPerWeight(), row.deltaPpl(), row.scheme()));
+                pts.add(new Chart.Point(row.bitsPerWeight(), row.deltaPpl(), row.activations() == null ? row.scheme()
+                        : row.scheme() + " + " + row.activations()));
             }
         }
         return Chart.xy(modelName + ": perplexity cost of each scheme (vs bf16)", "bits per weight",

@@ -53,4 +53,18 @@ class EvalCompareCommandTest {
         assertEquals("ab\u00e9", EvalCommand.readText(text, 4));
         assertEquals("ab\u00e9c", EvalCommand.readText(text, 0));
     }
+
+    @Test
+    void activationSchemesAreCheckedBeforeAnyWork() {
+        String line = CliRun.of("compare", "x.gguf", "--data", "t.txt", "--activations", "int9").assertBadInput();
+        assertTrue(line.contains("--activations: unknown activation format 'int9'"), line);
+        line = CliRun.of("compare", "x.gguf", "--data", "t.txt", "--activations", "int8:observer=kl").assertBadInput();
+        assertTrue(line.contains("needs --calibration-data"), line);
+        line = CliRun.of("compare", "x.gguf", "--data", "t.txt", "--activations", "int8",
+                "--calibration-data", "c.txt").assertBadInput();
+        assertTrue(line.contains("--calibration-data is only used"), line);
+        line = CliRun.of("compare", "x.gguf", "--data", "t.txt", "--activations", "int8", "--activations",
+                "int8:dynamic").assertBadInput();
+        assertTrue(line.contains("given twice"), line);
+    }
 }

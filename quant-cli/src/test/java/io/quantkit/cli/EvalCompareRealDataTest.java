@@ -55,4 +55,33 @@ class EvalCompareRealDataTest {
         assertTrue(rows.get(2).get("kld").asDouble() > 0);
         assertTrue(Files.size(png) > 1000);
     }
+
+    @Test
+    void compareMeasuresWeightAndActivationSchemes(@TempDir Path dir) throws Exception {
+        // calibration on the text after the first 200,000 bytes, evaluation on the first 20,000
+        byte[] all = Files.readAllBytes(Path.of(text()));
+        Path cal = Files.write(dir.resolve("cal.txt"), java.util.Arrays.copyOfRange(all, 200_000, 260_000));
+        CliRun run = CliRun.of("compare", bin(), "--data", text(), "--max-bytes", "20000", "--schemes", "int8",
+                "--activations", "none", "--activations", "int8", "--activations", "int8:observer=minmax",
+                "--activations", "int8:observer=kl,smooth=0.5", "--calibration-data", cal.toString(),
+                "--samples", "8", "--json");
+        JsonNode j = run.json();
+        JsonNode rows = j.get("rows");
+        assertEquals(4, rows.size());
+        assertTrue(rows.get(0).get("activations").isNull());
+        assertEquals("int8:dynamic", rows.get(1).get("activations").asText());
+        assertEquals("int8:observer=minmax", rows.get(2).get("activations").asText());
+        assertEquals("int8:observer=kl,smooth=0.5", rows.get(3).get("activations").asText());
+        assertEquals(8, j.get("calibration").get("samples").asInt());
+        for (JsonNode r : rows) {
+            assertEquals("int8", r.get("scheme").asText());
+            assertTrue(r.get("skipped").isNull(), r.toString());
+        }
+        // quantizing the inputs too costs more than the weights alone; norms are float32 and equalisation does not
+        // change what is stored, so every row has the same bytes
+        for (int i = 1; i < 4; i++) {
+            assertTrue(rows.get(i).get("kld").asDouble() > rows.get(0).get("kld").asDouble(), rows.get(i).toString());
+            assertEquals(rows.get(0).get("bytes").asLong(), rows.get(i).get("bytes").asLong());
+        }
+    }
 }

@@ -1,5 +1,10 @@
 package io.quantkit.eval;
 
+import io.quantkit.calib.ActivationCalibrator;
+import io.quantkit.calib.ActivationQuantizer;
+import io.quantkit.calib.ActivationScheme;
+import io.quantkit.calib.ActivationStats;
+import io.quantkit.calib.Smoothing;
 import io.quantkit.model.LlamaModel;
 import io.quantkit.model.LlamaWeights;
 import io.quantkit.model.ThreadPool;
@@ -13,11 +18,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * Quality and size of a model under several quantization schemes, against a baseline of the same weights
  * rounded to bf16: perplexity, ΔPPL, KL divergence and top-1 agreement of next-token distributions, weight
  * SQNR, bits per weight, stored bytes and time. Tensors are chosen by {@link QuantPolicy}.
+ *
+ * <p>Weight-and-activation rows: each weight scheme may be measured with fake-quantized linear-layer inputs
+ * ({@link ActivationScheme}: dynamic per-token scales, or static per-tensor scales from an observer over
+ * calibration sequences, optionally after SmoothQuant equalisation). Static scales and equalisation come from the
+ * float32 model (the equalised one for scales after equalisation), not from the quantized weights; the weight
+ * SQNR of an equalised row is measured against the equalised weights.
  */
 public final class Comparison {
     private Comparison() {
@@ -35,10 +47,12 @@ public final class Comparison {
      * @param bytes         stored bytes of every tensor (codes, scales, outliers; norms as float32)
      * @param sqnrDb        10 log10(Σx² / Σ(x−q)²) over all quantized weights together
      * @param fallbacks     tensors stored in another scheme than requested, as "name=scheme"
+     * @param activations   how the linear inputs were quantized ({@link ActivationScheme#toString()}), or null for
+     *                      float32 inputs (weight-only)
      */
     public record Row(String scheme, double bitsPerWeight, long bytes, double sqnrDb, PerplexityResult perplexity,
                       double deltaPpl, Divergence divergence, double seconds, List<String> fallbacks,
-                      List<TensorRow> tensors, String skipped) {
+                      List<TensorRow> tensors, String skipped, String activations) {
         public Row {
             fallbacks = List.copyOf(fallbacks);
             tensors = List.copyOf(tensors);
@@ -77,10 +91,31 @@ public final class Comparison {
         return Collections.unmodifiableList(s);
     }
 
-    /** Runs the comparison of {@code schemes} on {@code plan}. */
+    /** Runs the comparison of {@code schemes} (weights only) on {@code plan}. */
     public static Report run(LlamaWeights weights, EvalPlan plan, List<Scheme> schemes, ThreadPool pool,
                              Listener listener) {
+        return run(weights, plan, schemes, List.of(ActivationScheme.NONE), List.of(), pool, listener);
+    }
+
+    /**
+     * Runs the comparison on {@code plan}: one row per weight scheme and activation scheme, the activation schemes
+     * varying fastest ({@link ActivationScheme#NONE} gives the weight-only row). {@code calibration} holds the
+     * token sequences of the calibration pass that static scales and equalisation need (may be empty otherwise).
+     */
+    public static Report run(LlamaWeights weights, EvalPlan plan, List<Scheme> schemes,
+                             List<ActivationScheme> activations, List<int[]> calibration, ThreadPool pool,
+                             Listener listener) {
         Objects.requireNonNull(listener, "listener");
+        if (activations.isEmpty()) {
+            throw new IllegalArgumentException("no activation scheme given (use 'none' for weight-only rows)");
+        }
+        for (ActivationScheme a : activations) {
+            if (a.needsCalibration() && calibration.isEmpty()) {
+                throw new IllegalArgumentException("activations " + a + " need calibration sequences (static scales "
+                        + "or equalisation)");
+            }
+        }
+        Prepared prep = new Prepared(weights, calibration, pool);
         long params = 0;
         for (Tensor t : weights.tensors().values()) {
             params += t.shape().numel();
@@ -91,42 +126,100 @@ public final class Comparison {
         Quantized base = quantize(weights, Scheme.of(SchemeKind.BF16));
         Evaluator.Run baseRun = Evaluator.run(LlamaModel.load(base.weights), plan, pool, true, null, progress);
         Row baseRow = new Row("bf16", 8.0 * base.bytes / params, base.bytes, base.sqnrDb, baseRun.perplexity(), 0.0,
-                null, (System.nanoTime() - t0) / 1e9, base.fallbacks, base.tensors, null);
+                null, (System.nanoTime() - t0) / 1e9, base.fallbacks, base.tensors, null, null);
         listener.row(baseRow);
         List<Row> rows = new ArrayList<>();
-        for (int i = 0; i < schemes.size(); i++) {
-            Scheme s = schemes.get(i);
-            listener.phase(s.toString(), i + 1, schemes.size() + 1);
-            long start = System.nanoTime();
-            Row row;
-            Quantized q;
-            try {
-                q = quantize(weights, s);
-            } catch (IllegalArgumentException | UnsupportedOperationException e) {
-                q = null;
-                row = skipped(s, e.getMessage());
+        int count = schemes.size() * activations.size();
+        int index = 0;
+        for (Scheme s : schemes) {
+            for (ActivationScheme a : activations) {
+                index++;
+                String act = a.isNone() ? null : a.toString();
+                listener.phase(act == null ? s.toString() : s + " + activations " + act, index, count + 1);
+                long start = System.nanoTime();
+                Row row;
+                Quantized q;
+                try {
+                    q = quantize(prep.weights(a), s);
+                } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                    row = skipped(s, act, e.getMessage());
+                    rows.add(row);
+                    listener.row(row);
+                    continue;
+                }
+                if (q.requestedCount == 0) {
+                    row = skipped(s, act, "no weight of this model has a shape " + s + " can store (all fell back: "
+                            + String.join(", ", q.fallbacks) + ")");
+                } else {
+                    LlamaModel m = LlamaModel.load(q.weights).withInputQuantizer(prep.quantizer(a));
+                    Evaluator.Run r = Evaluator.run(m, plan, pool, false, baseRun.logProbs(), progress);
+                    row = new Row(s.toString(), 8.0 * q.bytes / params, q.bytes, q.sqnrDb, r.perplexity(),
+                            r.perplexity().ppl() - baseRun.perplexity().ppl(), r.divergence(),
+                            (System.nanoTime() - start) / 1e9, q.fallbacks, q.tensors, null, act);
+                }
                 rows.add(row);
                 listener.row(row);
-                continue;
             }
-            if (q.requestedCount == 0) {
-                row = skipped(s, "no weight of this model has a shape " + s + " can store (all fell back: "
-                        + String.join(", ", q.fallbacks) + ")");
-            } else {
-                Evaluator.Run r = Evaluator.run(LlamaModel.load(q.weights), plan, pool, false, baseRun.logProbs(),
-                        progress);
-                row = new Row(s.toString(), 8.0 * q.bytes / params, q.bytes, q.sqnrDb, r.perplexity(),
-                        r.perplexity().ppl() - baseRun.perplexity().ppl(), r.divergence(),
-                        (System.nanoTime() - start) / 1e9, q.fallbacks, q.tensors, null);
-            }
-            rows.add(row);
-            listener.row(row);
         }
         return new Report(plan, baseRow, rows, params);
     }
 
-    private static Row skipped(Scheme s, String why) {
-        return new Row(s.toString(), Double.NaN, 0, Double.NaN, null, Double.NaN, null, 0, List.of(), List.of(), why);
+    private static Row skipped(Scheme s, String act, String why) {
+        return new Row(s.toString(), Double.NaN, 0, Double.NaN, null, Double.NaN, null, 0, List.of(), List.of(), why,
+                act);
+    }
+
+    /**
+     * The calibration passes activation schemes need, each run once and shared between rows: statistics of the
+     * float model, equalised weights per migration strength, and statistics of each equalised model.
+     */
+    private static final class Prepared {
+        private final LlamaWeights weights;
+        private final List<int[]> calibration;
+        private final ThreadPool pool;
+        private Map<String, ActivationStats> floatStats;
+        private final Map<Double, LlamaWeights> smoothed = new TreeMap<>();
+        private final Map<Double, Map<String, ActivationStats>> smoothedStats = new TreeMap<>();
+
+        Prepared(LlamaWeights weights, List<int[]> calibration, ThreadPool pool) {
+            this.weights = weights;
+            this.calibration = calibration;
+            this.pool = pool;
+        }
+
+        private Map<String, ActivationStats> floatStats() {
+            if (floatStats == null) {
+                floatStats = ActivationCalibrator.run(LlamaModel.load(weights), calibration, pool);
+            }
+            return floatStats;
+        }
+
+        /** The weights the scheme's row quantizes: equalised when the activation scheme asks for it. */
+        LlamaWeights weights(ActivationScheme a) {
+            if (!a.smoothed()) {
+                return weights;
+            }
+            return smoothed.computeIfAbsent(a.smooth(), alpha -> {
+                Map<String, double[]> absmax = new TreeMap<>();
+                floatStats().forEach((k, v) -> absmax.put(k, v.channelAbsmax()));
+                return Smoothing.apply(weights, absmax, alpha);
+            });
+        }
+
+        /** The input quantizer of {@code a}, or null for float32 inputs. */
+        ActivationQuantizer quantizer(ActivationScheme a) {
+            if (a.isNone()) {
+                return null;
+            }
+            if (a.dynamic()) {
+                return ActivationQuantizer.dynamic(a.format());
+            }
+            Map<String, ActivationStats> stats = a.smoothed()
+                    ? smoothedStats.computeIfAbsent(a.smooth(),
+                        alpha -> ActivationCalibrator.run(LlamaModel.load(weights(a)), calibration, pool))
+                    : floatStats();
+            return ActivationQuantizer.fromStats(a, stats);
+        }
     }
 
     private record Quantized(LlamaWeights weights, long bytes, double sqnrDb, List<String> fallbacks,
