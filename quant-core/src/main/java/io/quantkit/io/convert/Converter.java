@@ -9,7 +9,7 @@ import io.quantkit.io.MetaValue;
 import io.quantkit.io.Metadata;
 import io.quantkit.io.TensorInfo;
 import io.quantkit.io.gguf.GgufMetadata;
-import io.quantkit.io.gguf.GgufType;
+import io.quantkit.quant.ggml.GgmlType;
 import io.quantkit.io.gguf.GgufWriter;
 import io.quantkit.io.safetensors.SafetensorsWriter;
 import io.quantkit.quant.Codecs;
@@ -137,7 +137,7 @@ public final class Converter {
             throw new IllegalArgumentException("output " + out + " is the input file; choose another path");
         }
         Recipe recipe = o.recipe().withDefaults(o.scheme());
-        GgufType target = null;
+        GgmlType target = null;
         if (container == Container.GGUF) {
             target = ggufType(o.scheme());
             if (target == null) {
@@ -213,22 +213,22 @@ public final class Converter {
     }
 
     /** The GGUF type a scheme is written as, or null. */
-    public static GgufType ggufType(Scheme s) {
+    public static GgmlType ggufType(Scheme s) {
         return switch (s.kind()) {
-            case F32 -> GgufType.F32;
-            case F16 -> GgufType.F16;
-            case BF16 -> GgufType.BF16;
-            case Q8_0 -> GgufType.Q8_0;
-            case Q4_0 -> GgufType.Q4_0;
-            case Q4_1 -> GgufType.Q4_1;
-            case TQ1_0 -> GgufType.TQ1_0;
-            case TQ2_0 -> GgufType.TQ2_0;
-            case MXFP4 -> GgufType.MXFP4;
+            case F32 -> GgmlType.F32;
+            case F16 -> GgmlType.F16;
+            case BF16 -> GgmlType.BF16;
+            case Q8_0 -> GgmlType.Q8_0;
+            case Q4_0 -> GgmlType.Q4_0;
+            case Q4_1 -> GgmlType.Q4_1;
+            case TQ1_0 -> GgmlType.TQ1_0;
+            case TQ2_0 -> GgmlType.TQ2_0;
+            case MXFP4 -> GgmlType.MXFP4;
             default -> null;
         };
     }
 
-    static Scheme schemeOf(GgufType t) {
+    static Scheme schemeOf(GgmlType t) {
         return Scheme.of(switch (t) {
             case F32 -> SchemeKind.F32;
             case F16 -> SchemeKind.F16;
@@ -245,7 +245,7 @@ public final class Converter {
 
     static Step planGguf(TensorInfo t, Recipe recipe, boolean strict) {
         Recipe.Rule r = recipe.match(t);
-        GgufType src = GgufType.fromName(t.format());
+        GgmlType src = GgmlType.fromName(t.format());
         if (r.scheme() == null) {
             if (src != null) {
                 return new Step(t, Kind.COPY, null, src.name(), r.toString(), null);
@@ -253,16 +253,16 @@ public final class Converter {
             return new Step(t, Kind.QUANTIZE, Scheme.of(SchemeKind.F32), "F32", r.toString(),
                     t.format() + " has no GGUF type; stored as F32");
         }
-        GgufType want = ggufType(r.scheme());
+        GgmlType want = ggufType(r.scheme());
         if (want == null) {
             throw new IllegalArgumentException("tensor '" + t.name() + "': scheme " + r.scheme()
                     + " (rule '" + r + "') cannot be stored in GGUF");
         }
-        GgufType use = want;
+        GgmlType use = want;
         String fallback = null;
         long row = t.shape().rank() == 0 ? 1 : t.shape().rowLength();
         if (row % want.blockSize() != 0) {
-            use = row % 32 == 0 && want.blockSize() > 32 ? GgufType.Q4_0 : GgufType.F16;
+            use = row % 32 == 0 && want.blockSize() > 32 ? GgmlType.Q4_0 : GgmlType.F16;
             fallback = "rows of " + row + " do not fit " + want + " blocks of " + want.blockSize() + "; stored as "
                     + use;
             if (strict) {
@@ -300,7 +300,7 @@ public final class Converter {
         if (dense != null && dense == plain) {
             return new Step(t, Kind.COPY, null, dense.name(), r.toString(), null);
         }
-        GgufType g = ggufType(s);
+        GgmlType g = ggufType(s);
         long row = t.shape().rank() == 0 ? 1 : t.shape().rowLength();
         if (g != null && g.blockSize() > 1 && row % g.blockSize() != 0) {
             if (strict) {
@@ -315,7 +315,7 @@ public final class Converter {
 
     /** The scheme a stored format already is (a quantkit scheme string or a ggml type with a scheme), or null. */
     static Scheme ownScheme(String format) {
-        GgufType g = GgufType.fromName(format);
+        GgmlType g = GgmlType.fromName(format);
         if (g != null) {
             return switch (g) {
                 case Q8_0, Q4_0, Q4_1, TQ1_0, TQ2_0, MXFP4 -> schemeOf(g);
@@ -509,14 +509,14 @@ public final class Converter {
     static final class GgufSink implements Sink {
         private final GgufWriter w;
 
-        GgufSink(AtomicOutput ao, Checkpoint in, List<Step> steps, GgufType target) throws IOException {
+        GgufSink(AtomicOutput ao, Checkpoint in, List<Step> steps, GgmlType target) throws IOException {
             List<GgufWriter.Planned> plan = new ArrayList<>();
             for (Step s : steps) {
                 Shape shape = s.info.shape().rank() == 0 ? Shape.of(1) : s.info.shape();
-                plan.add(new GgufWriter.Planned(s.info.name(), GgufType.fromName(s.outFormat), shape));
+                plan.add(new GgufWriter.Planned(s.info.name(), GgmlType.fromName(s.outFormat), shape));
             }
             Metadata m = GgufMetadata.forOutput(in, GgufMetadata.fileType(target));
-            boolean quantized = steps.stream().anyMatch(s -> GgufType.fromName(s.outFormat).blockSize() > 1);
+            boolean quantized = steps.stream().anyMatch(s -> GgmlType.fromName(s.outFormat).blockSize() > 1);
             if (quantized) {
                 m = m.with("general.quantization_version", MetaValue.u32(2));
             }
@@ -580,7 +580,7 @@ public final class Converter {
                 s.bytesOut += p.whole().storageBytes();
                 return;
             }
-            GgufType g = s.kind == Kind.QUANTIZE ? ggufType(s.scheme) : null;
+            GgmlType g = s.kind == Kind.QUANTIZE ? ggufType(s.scheme) : null;
             boolean blocks = g != null && g.blockSize() > 1;
             if (j.first()) {
                 if (s.kind == Kind.COPY) {

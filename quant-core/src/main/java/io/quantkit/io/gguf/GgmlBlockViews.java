@@ -12,7 +12,7 @@ final class GgmlBlockViews {
     }
 
     static Tensor view(TensorInfo info, MappedFile file) {
-        GgufType t = GgufType.fromName(info.format());
+        GgmlType t = GgmlType.fromName(info.format());
         if (t == null) {
             throw new IllegalArgumentException("tensor " + info.name() + " has unknown format " + info.format());
         }
@@ -20,7 +20,7 @@ final class GgmlBlockViews {
             throw new UnsupportedOperationException("tensor " + info.name() + " (" + info.format() + ", "
                     + info.byteLength() + " bytes) is larger than one 2 GiB view of block data");
         }
-        return GgmlTensors.wrap(GgmlType.byId(t.id()), info.shape(),
+        return GgmlTensors.wrap(t, info.shape(),
                 file.slice(info.offset(), (int) info.byteLength()));
     }
 }

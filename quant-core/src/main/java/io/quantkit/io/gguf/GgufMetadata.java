@@ -1,5 +1,6 @@
 package io.quantkit.io.gguf;
 
+import io.quantkit.quant.ggml.GgmlType;
 import io.quantkit.io.Checkpoint;
 import io.quantkit.io.MetaType;
 import io.quantkit.io.MetaValue;
@@ -80,7 +81,7 @@ public final class GgufMetadata {
     }
 
     /** llama.cpp's llama_ftype for a file whose weights are mostly {@code t}, or -1 if it has none. */
-    public static int fileType(GgufType t) {
+    public static int fileType(GgmlType t) {
         return switch (t) {
             case F32 -> 0;
             case F16 -> 1;

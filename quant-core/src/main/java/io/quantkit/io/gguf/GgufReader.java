@@ -1,5 +1,6 @@
 package io.quantkit.io.gguf;
 
+import io.quantkit.quant.ggml.GgmlType;
 import io.quantkit.io.BadFileException;
 import io.quantkit.io.Checkpoint;
 import io.quantkit.io.Container;
@@ -54,7 +55,7 @@ public final class GgufReader {
     }
 
     /** Everything in a GGUF header. Tensor offsets in {@code tensors} are absolute file offsets. */
-    public record Header(int version, Metadata metadata, List<TensorInfo> tensors, List<GgufType> types,
+    public record Header(int version, Metadata metadata, List<TensorInfo> tensors, List<GgmlType> types,
             long alignment, long dataOffset) {
         public Header {
             tensors = List.copyOf(tensors);
@@ -121,7 +122,7 @@ public final class GgufReader {
         }
         List<String> names = new ArrayList<>();
         List<long[]> shapes = new ArrayList<>();
-        List<GgufType> types = new ArrayList<>();
+        List<GgmlType> types = new ArrayList<>();
         List<Long> rel = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (long i = 0; i < nTensors; i++) {
@@ -142,7 +143,7 @@ public final class GgufReader {
                 }
             }
             long typeId = c.u32("type of tensor '" + name + "'");
-            GgufType t = GgufType.fromId(typeId);
+            GgmlType t = GgmlType.fromId(typeId);
             if (t == null) {
                 throw c.bad("tensor '" + name + "' has unknown or removed ggml type " + typeId);
             }
@@ -160,7 +161,7 @@ public final class GgufReader {
         for (int i = 0; i < names.size(); i++) {
             String name = names.get(i);
             long[] ne = shapes.get(i);
-            GgufType t = types.get(i);
+            GgmlType t = types.get(i);
             long[] dims = new long[ne.length];
             for (int d = 0; d < ne.length; d++) {
                 dims[d] = ne[ne.length - 1 - d];
@@ -173,7 +174,7 @@ public final class GgufReader {
                     throw c.bad("tensor '" + name + "' row length " + ne[0] + " is not a multiple of the "
                             + t + " block size " + t.blockSize());
                 }
-                bytes = Math.multiplyExact(shape.numel() / t.blockSize(), (long) t.typeSize());
+                bytes = Math.multiplyExact(shape.numel() / t.blockSize(), (long) t.blockBytes());
             } catch (ArithmeticException | IllegalArgumentException e) {
                 if (e instanceof BadFileException b) {
                     throw b;

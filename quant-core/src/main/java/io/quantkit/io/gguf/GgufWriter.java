@@ -1,5 +1,6 @@
 package io.quantkit.io.gguf;
 
+import io.quantkit.quant.ggml.GgmlType;
 import io.quantkit.io.MetaType;
 import io.quantkit.io.MetaValue;
 import io.quantkit.io.Metadata;
@@ -34,7 +35,7 @@ public final class GgufWriter {
     public static final int MAX_NAME_BYTES = 63;
 
     /** One tensor of the plan. */
-    public record Planned(String name, GgufType type, Shape shape) {
+    public record Planned(String name, GgmlType type, Shape shape) {
         public Planned {
             Objects.requireNonNull(name);
             Objects.requireNonNull(type);
@@ -315,7 +316,7 @@ public final class GgufWriter {
     }
 
     /** The plan entries of {@code names} in order (helper for tests and callers that build plans). */
-    public static List<Planned> plan(List<String> names, List<GgufType> types, List<Shape> shapes) {
+    public static List<Planned> plan(List<String> names, List<GgmlType> types, List<Shape> shapes) {
         List<Planned> out = new ArrayList<>();
         for (int i = 0; i < names.size(); i++) {
             out.add(new Planned(names.get(i), types.get(i), shapes.get(i)));

@@ -1,11 +1,14 @@
 package io.quantkit.quant.ggml;
 
+import io.quantkit.tensor.DType;
+
 /**
  * Every tensor type id of the GGUF specification ({@code enum ggml_type} in ggml.h), with its block size and
  * bytes per block written as the formulas of ggml's block structs, so a GGUF reader can size any tensor.
  *
  * <p>Ids that ggml removed (4, 5: Q4_2/Q4_3; 31-33: Q4_0_4_4.., 36-38: IQ4_NL_4_4..) are not listed;
- * {@link #byId} rejects them with a message that says so.
+ * {@link #byId} rejects them with a message that says so. This one table serves both the GGUF container (laying
+ * out and validating tensor data) and the codecs.
  *
  * <pre>
  * QK_K = 256 (super-block), ggml_half = 2 bytes
@@ -89,6 +92,36 @@ public enum GgmlType {
                 ? " (ggml removed it from GGUF files)" : "";
         throw new IllegalArgumentException("unknown ggml tensor type id " + id + why
                 + "; known ids are 0-3, 6-30, 34, 35 and 39");
+    }
+
+    /** The type with this id, or null for an id ggml does not (or no longer) define. */
+    public static GgmlType fromId(long id) {
+        return id >= 0 && id <= MAX_ID ? BY_ID[(int) id] : null;
+    }
+
+    /** The type whose constant name is {@code name} (case-insensitive: {@code Q4_0} or {@code q4_0}), or null. */
+    public static GgmlType fromName(String name) {
+        for (GgmlType t : values()) {
+            if (t.name().equalsIgnoreCase(name)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /** The plain element type ({@code F32, F16, BF16, F64, I8..I64}), or null for block-quantized types. */
+    public DType dense() {
+        return switch (this) {
+            case F32 -> DType.F32;
+            case F16 -> DType.F16;
+            case BF16 -> DType.BF16;
+            case F64 -> DType.F64;
+            case I8 -> DType.I8;
+            case I16 -> DType.I16;
+            case I32 -> DType.I32;
+            case I64 -> DType.I64;
+            default -> null;
+        };
     }
 
     /** The id stored in GGUF tensor infos. */

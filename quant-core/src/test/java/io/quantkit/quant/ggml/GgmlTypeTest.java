@@ -35,6 +35,26 @@ class GgmlTypeTest {
     }
 
     @Test
+    void lookupByNameAndNullableIdAndDenseType() {
+        for (Object[] row : TABLE) {
+            GgmlType t = GgmlType.valueOf((String) row[0]);
+            assertSame(t, GgmlType.fromName(((String) row[0]).toLowerCase(java.util.Locale.ROOT)));
+            assertSame(t, GgmlType.fromId((Integer) row[1]));
+        }
+        for (long id : new long[] {-1, 4, 5, 31, 36, 38, 40, Long.MAX_VALUE}) {
+            assertEquals(null, GgmlType.fromId(id), "id " + id);
+        }
+        assertEquals(null, GgmlType.fromName("Q4_2"));
+        assertEquals(null, GgmlType.fromName("int4"));
+        assertEquals(io.quantkit.tensor.DType.F32, GgmlType.F32.dense());
+        assertEquals(io.quantkit.tensor.DType.BF16, GgmlType.BF16.dense());
+        assertEquals(io.quantkit.tensor.DType.I64, GgmlType.I64.dense());
+        for (GgmlType t : GgmlType.values()) {
+            assertEquals(t.blockSize() == 1, t.dense() != null, t.toString());
+        }
+    }
+
+    @Test
     void bitsPerWeightOfKnownTypes() {
         Map<GgmlType, Double> bpw = Map.of(GgmlType.Q4_0, 4.5, GgmlType.Q8_0, 8.5, GgmlType.Q4_1, 5.0,
                 GgmlType.TQ1_0, 1.6875, GgmlType.TQ2_0, 2.0625, GgmlType.MXFP4, 4.25, GgmlType.Q4_K, 4.5,
