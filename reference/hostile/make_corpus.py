@@ -132,6 +132,41 @@ kv = d // nh * nkv
 n = V * d + L * (2 * d + 2 * d * d + 2 * kv * d + 3 * hd * d) + d + T * (d // nh)
 put('l2c-one-float-extra.bin', l2c([d, hd, L, nh, nkv, V, T], n + 1), 'needs exactly')
 
+# ---------------------------------------------------------------- Hugging Face Llama folders (config.json + safetensors)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'hf'))
+import make_hf_fixture as hf
+import numpy as np
+
+def put_dir(name, config, tensors, fragment, raw_config=None):
+    d = os.path.join(OUT, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, 'config.json'), 'w') as f:
+        f.write(raw_config if raw_config is not None else json.dumps(config, sort_keys=True))
+    with open(os.path.join(d, 'model.safetensors'), 'wb') as f:
+        f.write(hf.safetensors(tensors, 'F32'))
+    expected.append((name, fragment))
+
+HFC = dict(hf.CFG, hidden_size=4, intermediate_size=4, num_attention_heads=2, num_key_value_heads=1, vocab_size=4,
+           tie_word_embeddings=True)
+HFT = hf.hf_state(HFC, lambda kind, layer, shape: np.zeros(shape, dtype=np.float32))
+def hf_without(key): return {k: v for k, v in HFC.items() if k != key}
+put_dir('hf-absurd-size', dict(HFC, hidden_size=10**12), HFT, 'config.json: hidden_size (1000000000000) exceeds the maximum')
+put_dir('hf-absurd-vocab', dict(HFC, vocab_size=2**62), HFT, 'vocab_size (4611686018427387904) exceeds the maximum')
+put_dir('hf-missing-layers', hf_without('num_hidden_layers'), HFT, 'config.json: has no num_hidden_layers')
+put_dir('hf-string-size', dict(HFC, hidden_size='16'), HFT, 'hidden_size ("16") is not an integer')
+put_dir('hf-negative-heads', dict(HFC, num_attention_heads=-4), HFT, 'num_attention_heads (-4) must be positive')
+put_dir('hf-kv-heads', dict(HFC, num_key_value_heads=3), HFT, 'num_key_value_heads (3) does not divide')
+put_dir('hf-rope-scaling', dict(HFC, rope_scaling={'rope_type': 'llama3', 'factor': 8.0}), HFT, 'rope_scaling')
+put_dir('hf-not-json', None, HFT, 'config.json: not valid JSON', raw_config='{"model_type": "llama", ')
+put_dir('hf-shape-mismatch', HFC, [(n, np.zeros((4, 2), np.float32)) if n.endswith('0.self_attn.q_proj.weight') else (n, a) for n, a in HFT],
+        "tensor 'model.layers.0.self_attn.q_proj.weight' has shape [4, 2] but config.json implies [4, 4]")
+put_dir('hf-missing-tensor', HFC, [t for t in HFT if t[0] != 'model.norm.weight'], "has no tensor 'model.norm.weight'")
+put_dir('hf-unknown-tensor', HFC, HFT + [('model.layers.0.self_attn.q_proj.bias', np.zeros(4, np.float32))],
+        "'model.layers.0.self_attn.q_proj.bias' is not part of a Llama model")
+put_dir('hf-layer-out-of-range', HFC, HFT + [('model.layers.7.mlp.up_proj.weight', np.zeros((4, 4), np.float32))],
+        'is in layer 7 but config.json has 2 layers')
+put_dir('hf-untied-no-lm-head', dict(HFC, tie_word_embeddings=False), HFT, 'does not set tie_word_embeddings')
+
 # ---------------------------------------------------------------- pickle / PyTorch
 put('torch-zip.pt', b'PK\x03\x04' + b'\0' * 60, 'zip archive')
 put('pickle-proto2.bin', b'\x80\x02}q\x00(X\x01\x00\x00\x00aq\x01K\x01u.', 'pickle stream (protocol 2)')

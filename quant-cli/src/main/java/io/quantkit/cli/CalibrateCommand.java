@@ -52,10 +52,12 @@ final class CalibrateCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The model (GGUF, or llama2.c .bin with --tokenizer).")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The model: GGUF, llama2.c .bin, safetensors (ours)"
+            + " or a Hugging Face Llama folder.")
     Path model;
 
-    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "llama2.c tokenizer (for a .bin model).")
+    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "llama2.c tok.bin tokenizer, for a model that carries none"
+            + " (.bin, safetensors, Hugging Face folder).")
     Path tokenizer;
 
     @Option(names = "--data", required = true, paramLabel = "TEXT",

@@ -70,7 +70,8 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "The model (GGUF or llama2.c .bin).")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "The model: GGUF, llama2.c .bin, safetensors (ours)"
+            + " or a Hugging Face Llama folder.")
     Path model;
 
     @Option(names = "--data", paramLabel = "TEXT", description = "UTF-8 text to score (required with MODEL).")
@@ -89,7 +90,8 @@ final class CompareCommand implements Callable<Integer> {
             description = "llama-cpp or documents (default: ${DEFAULT-VALUE}).")
     String method;
 
-    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "llama2.c tokenizer (for a .bin model).")
+    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "llama2.c tok.bin tokenizer, for a model that carries none"
+            + " (.bin, safetensors, Hugging Face folder).")
     Path tokenizer;
 
     @Option(names = "--max-bytes", paramLabel = "N", defaultValue = "200000",

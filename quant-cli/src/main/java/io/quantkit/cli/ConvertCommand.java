@@ -77,7 +77,8 @@ final class ConvertCommand implements Callable<Integer> {
     @Option(names = "--recipe", paramLabel = "FILE", description = "Rules 'PATTERN SCHEME', one per line.")
     Path recipe;
 
-    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "llama2.c tokenizer (for a .bin input).")
+    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "llama2.c tok.bin tokenizer, for a model that carries none"
+            + " (.bin, safetensors, Hugging Face folder).")
     Path tokenizer;
 
     @Option(names = "--force", description = "Replace OUT if it exists.")

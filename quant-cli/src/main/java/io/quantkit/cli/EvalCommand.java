@@ -59,7 +59,8 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "The model (GGUF or llama2.c .bin).")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The model: GGUF, llama2.c .bin, safetensors (ours)"
+            + " or a Hugging Face Llama folder.")
     Path model;
 
     @Option(names = "--data", paramLabel = "TEXT", required = true, description = "UTF-8 text file to score.")
@@ -73,7 +74,8 @@ final class EvalCommand implements Callable<Integer> {
             description = "llama-cpp or documents (default: ${DEFAULT-VALUE}).")
     String method;
 
-    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "llama2.c tokenizer (for a .bin model).")
+    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "llama2.c tok.bin tokenizer, for a model that carries none"
+            + " (.bin, safetensors, Hugging Face folder).")
     Path tokenizer;
 
     @Option(names = "--max-bytes", paramLabel = "N", defaultValue = "0",

@@ -28,8 +28,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = {"Show a checkpoint's container, metadata and tensors.",
-            "FILE is a GGUF file, a safetensors file or sharded folder, or a llama2.c .bin (its tokenizer is "
-                + "found beside it or given with --tokenizer). Only headers are read."},
+            "FILE is a GGUF file, a safetensors file or sharded folder, a Hugging Face Llama folder (config.json "
+                + "+ safetensors; listed with llama.cpp's tensor names and llama.* keys built from config.json), or a "
+                + "llama2.c .bin (its tokenizer is found beside it or given with --tokenizer). Only headers are read."},
         footerHeading = "%nJSON (--json):%n",
         footer = {
             "  file, container (gguf|safetensors|llama2c), file_bytes, tensor_count,",
@@ -54,7 +55,8 @@ final class InspectCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "FILE", description = "The checkpoint to inspect.")
     Path file;
 
-    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "llama2.c tokenizer (for a .bin model).")
+    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "llama2.c tok.bin tokenizer, for a model that carries none"
+            + " (.bin, safetensors, Hugging Face folder).")
     Path tokenizer;
 
     @Option(names = "--max-array", paramLabel = "N", defaultValue = "16",

@@ -60,10 +60,12 @@ final class QatCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
-    @Parameters(index = "0", paramLabel = "MODEL", description = "Llama checkpoint (llama2.c .bin with its tok.bin, GGUF).")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "The model: GGUF, llama2.c .bin, safetensors (ours)"
+            + " or a Hugging Face Llama folder.")
     Path model;
 
-    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "llama2.c tokenizer (for a .bin model).")
+    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "llama2.c tok.bin tokenizer, for a model that carries none"
+            + " (.bin, safetensors, Hugging Face folder).")
     Path tokenizer;
 
     @Option(names = "--scheme", required = true, paramLabel = "S", description = "Scheme to fake-quantize with, e.g. int4:group=32.")

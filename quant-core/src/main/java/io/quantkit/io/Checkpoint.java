@@ -123,6 +123,14 @@ public final class Checkpoint implements AutoCloseable {
         return source.raw(info, from, len);
     }
 
+    /**
+     * This checkpoint with {@code tokenizer} attached and {@code metadata} in place of its own. The result takes
+     * over the files: close it, not this one.
+     */
+    public Checkpoint withTokenizer(TokenizerData tokenizer, Metadata metadata) {
+        return new Checkpoint(container, path, tensors, metadata, Objects.requireNonNull(tokenizer), source);
+    }
+
     public Metadata metadata() {
         return metadata;
     }

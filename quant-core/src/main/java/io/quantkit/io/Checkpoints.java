@@ -1,6 +1,9 @@
 package io.quantkit.io;
 
+import io.quantkit.io.gguf.GgufMetadata;
 import io.quantkit.io.gguf.GgufReader;
+import io.quantkit.io.hf.HfLlama;
+import io.quantkit.io.llama2c.TokBinReader;
 import io.quantkit.io.llama2c.Llama2cReader;
 import io.quantkit.io.safetensors.SafetensorsReader;
 import java.io.IOException;
@@ -18,6 +21,8 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>"GGUF" magic → GGUF.</li>
+ *   <li>A folder whose {@code config.json} says {@code model_type = "llama"} → a Hugging Face Llama checkpoint
+ *       ({@link HfLlama}: llama.cpp names, q/k rows in llama.cpp order, llama.* metadata from config.json).</li>
  *   <li>A folder with {@code model.safetensors.index.json} → sharded safetensors; a folder with exactly one
  *       {@code .safetensors} file → that file.</li>
  *   <li>A u64 header length followed by '{' → safetensors.</li>
@@ -39,14 +44,39 @@ public final class Checkpoints {
         return open(path, null);
     }
 
-    /** Opens {@code path}, attaching the llama2.c tokenizer {@code tokenizer} (ignored for other containers). */
+    /**
+     * Opens {@code path}, attaching the llama2.c tokenizer {@code tokenizer} (null for none) to a llama2.c file, a
+     * Hugging Face folder or a safetensors checkpoint that carries no tokenizer (ignored for GGUF, which has its own).
+     * A safetensors tokenizer is stored as llama.cpp's converter stores a tok.bin ({@link GgufMetadata#asGguf}).
+     */
     public static Checkpoint open(Path path, Path tokenizer) throws IOException {
         Container c = detect(path);
+        if (c == Container.SAFETENSORS && HfLlama.isHfLlama(path)) {
+            return HfLlama.open(path, tokenizer);
+        }
         return switch (c) {
             case GGUF -> GgufReader.open(path);
-            case SAFETENSORS -> SafetensorsReader.open(path);
+            case SAFETENSORS -> withTokenizer(SafetensorsReader.open(path), tokenizer);
             case LLAMA2C -> Llama2cReader.open(path, tokenizer);
         };
+    }
+
+    private static Checkpoint withTokenizer(Checkpoint c, Path tokenizer) throws IOException {
+        if (tokenizer == null || c.tokenizer().isPresent()) {
+            return c;
+        }
+        try {
+            java.util.Optional<TensorInfo> emb = c.info("token_embd.weight");
+            TokenizerData raw = emb.isPresent() && emb.get().shape().rank() == 2
+                    ? TokBinReader.read(tokenizer, Math.toIntExact(emb.get().shape().dim(0)))
+                    : TokBinReader.read(tokenizer);
+            java.util.Map<String, MetaValue> m = new java.util.TreeMap<>(c.metadata().asMap());
+            m.putAll(GgufMetadata.tokenizerKeys(raw));
+            return c.withTokenizer(GgufMetadata.asGguf(raw), Metadata.of(m));
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
     }
 
     /** The container of {@code path}, or a {@link BadFileException} saying why it is not one we read. */

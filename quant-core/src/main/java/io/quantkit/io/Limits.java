@@ -41,6 +41,13 @@ public final class Limits {
     /** One llama2.c header value (dim, hidden_dim, layers, heads, seq_len). */
     public static final int MAX_LLAMA2C_DIM = 1 << 20;
 
+    /** A Hugging Face config.json width, feed-forward width or context length. */
+    public static final int MAX_CONFIG_SIZE = 1 << 20;
+    /** A Hugging Face config.json layer or head count. */
+    public static final int MAX_CONFIG_COUNT = 4096;
+    /** Bytes of a Hugging Face config.json. */
+    public static final long MAX_CONFIG_FILE_BYTES = 1L << 20;
+
     /** "what (value) exceeds the maximum (max)". */
     public static String exceeds(String what, long value, long max) {
         return what + " (" + Long.toUnsignedString(value) + ") exceeds the maximum (" + max + ")";

@@ -2,6 +2,7 @@ package io.quantkit.model;
 
 import io.quantkit.io.Checkpoint;
 import io.quantkit.io.Container;
+import io.quantkit.io.MetaValue;
 import io.quantkit.io.Metadata;
 import io.quantkit.io.TokenizerData;
 import io.quantkit.tensor.Tensor;
@@ -10,8 +11,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Builds {@link LlamaWeights} and a {@link Tokenizer} from an opened {@link Checkpoint} (GGUF with
- * {@code general.architecture = llama}, or a llama2.c {@code .bin}, whose reader uses the same names and keys).
+ * Builds {@link LlamaWeights} and a {@link Tokenizer} from an opened {@link Checkpoint}: GGUF with
+ * {@code general.architecture = llama}, a llama2.c {@code .bin} or a Hugging Face Llama folder (whose readers use
+ * the same names and keys), or our safetensors outputs of any of them.
  *
  * <p>RoPE: llama.cpp evaluates the {@code llama} architecture with adjacent-pair ("normal") rotation; GGUF
  * converters permute Hugging Face q/k weights into that layout, and llama2.c uses it natively.
@@ -20,7 +22,11 @@ public final class LlamaLoader {
     private LlamaLoader() {
     }
 
-    /** The configuration from {@code llama.*} metadata; vocabulary size from the embedding's rows. */
+    /**
+     * The configuration from {@code llama.*} metadata; vocabulary size from the embedding's rows. Numbers may be
+     * typed (GGUF, llama2.c, Hugging Face config) or decimal strings (safetensors {@code __metadata__}, which holds
+     * only strings: our own safetensors outputs carry the input's llama.* keys that way).
+     */
     public static LlamaConfig config(Checkpoint cp) {
         Metadata m = cp.metadata();
         String arch = m.contains("general.architecture") ? m.getString("general.architecture") : "";
@@ -28,21 +34,44 @@ public final class LlamaLoader {
             throw new IllegalArgumentException(cp.path().getFileName() + " is not a Llama model (general.architecture is '"
                     + arch + "')");
         }
-        int dim = m.getInt("llama.embedding_length");
-        int heads = m.getInt("llama.attention.head_count");
-        int kvHeads = m.contains("llama.attention.head_count_kv") ? m.getInt("llama.attention.head_count_kv") : heads;
-        if (m.contains("llama.rope.dimension_count") && m.getInt("llama.rope.dimension_count") != dim / Math.max(1, heads)) {
+        int dim = integer(m, "llama.embedding_length");
+        int heads = integer(m, "llama.attention.head_count");
+        int kvHeads = m.contains("llama.attention.head_count_kv") ? integer(m, "llama.attention.head_count_kv") : heads;
+        if (m.contains("llama.rope.dimension_count")
+                && integer(m, "llama.rope.dimension_count") != dim / Math.max(1, heads)) {
             throw new IllegalArgumentException("partial RoPE (llama.rope.dimension_count "
-                    + m.getInt("llama.rope.dimension_count") + " of head size " + dim / Math.max(1, heads)
+                    + integer(m, "llama.rope.dimension_count") + " of head size " + dim / Math.max(1, heads)
                     + ") is not supported");
         }
         Tensor emb = cp.tensor(LlamaWeights.TOKEN_EMBD);
         int vocab = Math.toIntExact(emb.shape().dim(0));
         float eps = m.contains("llama.attention.layer_norm_rms_epsilon")
-                ? (float) m.getDouble("llama.attention.layer_norm_rms_epsilon") : 1e-5f;
-        float theta = m.contains("llama.rope.freq_base") ? (float) m.getDouble("llama.rope.freq_base") : 10000f;
-        return new LlamaConfig(dim, m.getInt("llama.feed_forward_length"), m.getInt("llama.block_count"), heads,
-                kvHeads, vocab, m.getInt("llama.context_length"), eps, theta, RopeStyle.ADJACENT_PAIRS);
+                ? real(m, "llama.attention.layer_norm_rms_epsilon") : 1e-5f;
+        float theta = m.contains("llama.rope.freq_base") ? real(m, "llama.rope.freq_base") : 10000f;
+        return new LlamaConfig(dim, integer(m, "llama.feed_forward_length"), integer(m, "llama.block_count"), heads,
+                kvHeads, vocab, integer(m, "llama.context_length"), eps, theta, RopeStyle.ADJACENT_PAIRS);
+    }
+
+    private static int integer(Metadata m, String key) {
+        if (m.get(key).orElse(null) instanceof MetaValue.Str s) {
+            try {
+                return Integer.parseInt(s.value());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("metadata '" + key + "' (\"" + s.value() + "\") is not an integer");
+            }
+        }
+        return m.getInt(key);
+    }
+
+    private static float real(Metadata m, String key) {
+        if (m.get(key).orElse(null) instanceof MetaValue.Str s) {
+            try {
+                return Float.parseFloat(s.value());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("metadata '" + key + "' (\"" + s.value() + "\") is not a number");
+            }
+        }
+        return (float) m.getDouble(key);
     }
 
     /**

@@ -62,7 +62,7 @@ class HostileCorpusTest {
                 }
             }));
         }
-        assertEquals(74, tests.size());
+        assertEquals(87, tests.size());
         return tests.stream();
     }
 

@@ -80,6 +80,14 @@ public final class GgufMetadata {
         return m;
     }
 
+    /**
+     * A tok.bin vocabulary as a GGUF reader sees it after {@link #tokenizerKeys} stored it (spaces as U+2581,
+     * special tokens renamed): what a llama.cpp-converted file of the same model carries.
+     */
+    public static TokenizerData asGguf(TokenizerData tokBin) {
+        return GgufReader.tokenizer(null, Metadata.of(tokenizerKeys(tokBin)));
+    }
+
     /** llama.cpp's llama_ftype for a file whose weights are mostly {@code t}, or -1 if it has none. */
     public static int fileType(GgmlType t) {
         return switch (t) {

@@ -210,7 +210,7 @@ public final class GgufReader {
     }
 
     /** The tokenizer described by tokenizer.ggml.* keys, or null when there is no token list. */
-    static TokenizerData tokenizer(Path path, Metadata m) {
+    public static TokenizerData tokenizer(Path path, Metadata m) {
         if (!m.contains("tokenizer.ggml.tokens")) {
             return null;
         }

@@ -62,7 +62,8 @@ public final class SafetensorsReader {
         }
     }
 
-    static ObjectMapper mapper() {
+    /** A JSON parser under the readers' limits (depth, names, strings, numbers, document size; no duplicate keys). */
+    public static ObjectMapper mapper() {
         JsonFactory jf = JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(Limits.MAX_JSON_DEPTH)
