@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The io corpus of broken files (quant-core test resources, /hostile/expected.tsv: file, fragment of the expected
  * message) through the command line: {@code inspect} (headers) and, when the header passes, {@code convert} (reads
- * every element) must exit 2 with exactly one stderr line that carries the reader's message.
+ * every element) must exit 2 (entries that are folders - Hugging Face config.json + model.safetensors - are copied as
+ * folders) with exactly one stderr line that carries the reader's message.
  */
 class HostileFilesTest {
     @TempDir
@@ -43,7 +44,15 @@ class HostileFilesTest {
             String[] f = line.split("\t", 2);
             tests.add(DynamicTest.dynamicTest(f[0], () -> {
                 Path p = dir.resolve(f[0]);
-                Files.write(p, resource(f[0]));
+                if (HostileFilesTest.class.getResource("/hostile/" + f[0] + "/config.json") != null) {
+                    // a Hugging Face folder: config.json and model.safetensors
+                    Files.createDirectories(p);
+                    for (String part : new String[] {"config.json", "model.safetensors"}) {
+                        Files.write(p.resolve(part), resource(f[0] + "/" + part));
+                    }
+                } else {
+                    Files.write(p, resource(f[0]));
+                }
                 CliRun r = CliRun.of("inspect", p.toString());
                 if (r.exit() == 0) {
                     // the header is sound; the damage is in the data, which convert reads in full
