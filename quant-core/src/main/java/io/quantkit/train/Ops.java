@@ -14,150 +14,183 @@ final class Ops {
 
     // ---------------------------------------------------------------- linear
 
-    /** {@code wt[in, out] = w[out, in]ᵀ}. */
-    static void transpose(float[] w, int wOff, int out, int in, float[] wt) {
-        for (int o = 0; o < out; o++) {
-            int row = wOff + o * in;
-            for (int i = 0; i < in; i++) {
-                wt[i * out + o] = w[row + i];
-            }
-        }
-    }
+    /** Columns of {@code C} one task updates at a time (keeps its four accumulator rows in L1). */
+    private static final int TILE = 512;
+    /** Rows at least this long take the kernel that adds two products per pass (the JIT unrolls it well from here). */
+    private static final int TWO_PASS_MIN = 256;
 
     /**
      * {@code C[m, n] (+)= Σ_k A[m, k] · B[k, n]} for row-major {@code A [M, K]} (row stride {@code lda}),
      * {@code B [K, N]} and {@code C [M, N]}. Each element is summed from zero over {@code k} in increasing order and
      * then stored ({@code accumulate == false}) or added to {@code C}, whatever the tiling, so the bits do not depend
-     * on how rows are split among threads. Rows of {@code C} are split among threads.
+     * on how rows are split among threads.
      */
     static void gemm(Parallel par, float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff,
                      int m, int k, int n, boolean accumulate) {
-        par.forRange((m + 3) / 4, 4L * k * n, (from, to) -> {
-            for (int mb = from; mb < to; mb++) {
-                int m0 = mb * 4;
-                if (m0 + 4 <= m) {
-                    gemmRows4(a, aOff + m0 * lda, lda, b, bOff, c, cOff + m0 * n, k, n, accumulate);
+        gemm(par, a, aOff, lda, 1, b, bOff, n, 1, c, cOff, n, 1, m, k, n, accumulate);
+    }
+
+    /**
+     * The general form: {@code A[i, p]} at {@code a[aOff + i·ars + p·acs]}, {@code B[p, j]} at
+     * {@code b[bOff + p·brs + j·bcs]}, {@code C[i, j]} at {@code c[cOff + i·csr + j·csc]}, so transposed operands need
+     * no copy by the caller. Each {@code C[i, j]} is {@code Σ_p A[i,p]·B[p,j]} summed from zero in increasing
+     * {@code p}, then stored or added.
+     *
+     * <p>B is first copied into one array per row. A task then updates four rows of {@code C} over a tile of up to
+     * {@link #TILE} columns with whole rows of B ({@code s[j] += A[i,p]·B[p,j]} for consecutive {@code j}, the form
+     * the JIT vectorizes; long rows add two products per pass as {@code (s + a·b) + a'·b'}, which is the same
+     * sequence of roundings). Every element still adds its {@code k} products one after another in increasing
+     * {@code p}, so the result is bit-identical to the scalar triple loop on any thread count. Tasks are
+     * (four rows, tile) pairs.
+     */
+    static void gemm(Parallel par, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
+                     float[] c, int cOff, int csr, int csc, int m, int k, int n, boolean accumulate) {
+        if (m <= 0 || n <= 0) {
+            return;
+        }
+        float[][] bRows = new float[k][];
+        if (bcs == 1) {
+            for (int p = 0; p < k; p++) {
+                int r = bOff + p * brs;
+                bRows[p] = java.util.Arrays.copyOfRange(b, r, r + n);
+            }
+        } else {
+            for (int p = 0; p < k; p++) {
+                bRows[p] = new float[n];
+            }
+            for (int j = 0; j < n; j++) { // read the source along its rows
+                int r = bOff + j * bcs;
+                for (int p = 0; p < k; p++) {
+                    bRows[p][j] = b[r + p * brs];
+                }
+            }
+        }
+        int tiles = (n + TILE - 1) / TILE;
+        int blocks = (m + 3) / 4;
+        boolean twoPass = Math.min(n, TILE) >= TWO_PASS_MIN;
+        par.forRange(blocks * tiles, 4L * k * Math.min(n, TILE), (from, to) -> {
+            float[] s0 = new float[n];
+            float[] s1 = new float[n];
+            float[] s2 = new float[n];
+            float[] s3 = new float[n];
+            for (int task = from; task < to; task++) {
+                int m0 = (task / tiles) * 4;
+                int j0 = (task % tiles) * TILE;
+                int j1 = Math.min(n, j0 + TILE);
+                int rowsHere = Math.min(4, m - m0);
+                int a0 = aOff + m0 * ars;
+                if (rowsHere == 4) {
+                    java.util.Arrays.fill(s0, j0, j1, 0f);
+                    java.util.Arrays.fill(s1, j0, j1, 0f);
+                    java.util.Arrays.fill(s2, j0, j1, 0f);
+                    java.util.Arrays.fill(s3, j0, j1, 0f);
+                    int a1 = a0 + ars;
+                    int a2 = a1 + ars;
+                    int a3 = a2 + ars;
+                    int p = 0;
+                    if (twoPass) {
+                        for (; p + 2 <= k; p += 2) {
+                            int ap = p * acs;
+                            int aq = ap + acs;
+                            axpy4x2(s0, s1, s2, s3, a[a0 + ap], a[a1 + ap], a[a2 + ap], a[a3 + ap], bRows[p],
+                                    a[a0 + aq], a[a1 + aq], a[a2 + aq], a[a3 + aq], bRows[p + 1], j0, j1);
+                        }
+                    }
+                    for (; p < k; p++) {
+                        int ap = p * acs;
+                        axpy4(s0, s1, s2, s3, a[a0 + ap], a[a1 + ap], a[a2 + ap], a[a3 + ap], bRows[p], j0, j1);
+                    }
+                    store(c, cOff + m0 * csr, csc, s0, j0, j1, accumulate);
+                    store(c, cOff + (m0 + 1) * csr, csc, s1, j0, j1, accumulate);
+                    store(c, cOff + (m0 + 2) * csr, csc, s2, j0, j1, accumulate);
+                    store(c, cOff + (m0 + 3) * csr, csc, s3, j0, j1, accumulate);
                 } else {
                     for (int r = m0; r < m; r++) {
-                        gemmRow(a, aOff + r * lda, b, bOff, c, cOff + r * n, k, n, accumulate);
+                        int ar = aOff + r * ars;
+                        java.util.Arrays.fill(s0, j0, j1, 0f);
+                        for (int p = 0; p < k; p++) {
+                            axpy(s0, a[ar + p * acs], bRows[p], j0, j1);
+                        }
+                        store(c, cOff + r * csr, csc, s0, j0, j1, accumulate);
                     }
                 }
             }
         });
     }
 
-    private static void gemmRows4(float[] a, int a0, int lda, float[] b, int bOff, float[] c, int c0, int k, int n,
-                                  boolean acc) {
-        int a1 = a0 + lda;
-        int a2 = a1 + lda;
-        int a3 = a2 + lda;
-        int j = 0;
-        for (; j + 4 <= n; j += 4) {
-            float s00 = 0f, s01 = 0f, s02 = 0f, s03 = 0f;
-            float s10 = 0f, s11 = 0f, s12 = 0f, s13 = 0f;
-            float s20 = 0f, s21 = 0f, s22 = 0f, s23 = 0f;
-            float s30 = 0f, s31 = 0f, s32 = 0f, s33 = 0f;
-            int br = bOff + j;
-            for (int p = 0; p < k; p++, br += n) {
-                float b0 = b[br];
-                float b1 = b[br + 1];
-                float b2 = b[br + 2];
-                float b3 = b[br + 3];
-                float v0 = a[a0 + p];
-                float v1 = a[a1 + p];
-                float v2 = a[a2 + p];
-                float v3 = a[a3 + p];
-                s00 += v0 * b0;
-                s01 += v0 * b1;
-                s02 += v0 * b2;
-                s03 += v0 * b3;
-                s10 += v1 * b0;
-                s11 += v1 * b1;
-                s12 += v1 * b2;
-                s13 += v1 * b3;
-                s20 += v2 * b0;
-                s21 += v2 * b1;
-                s22 += v2 * b2;
-                s23 += v2 * b3;
-                s30 += v3 * b0;
-                s31 += v3 * b1;
-                s32 += v3 * b2;
-                s33 += v3 * b3;
-            }
-            store4(c, c0 + j, s00, s01, s02, s03, acc);
-            store4(c, c0 + n + j, s10, s11, s12, s13, acc);
-            store4(c, c0 + 2 * n + j, s20, s21, s22, s23, acc);
-            store4(c, c0 + 3 * n + j, s30, s31, s32, s33, acc);
-        }
-        for (; j < n; j++) {
-            float s0 = 0f, s1 = 0f, s2 = 0f, s3 = 0f;
-            int br = bOff + j;
-            for (int p = 0; p < k; p++, br += n) {
-                float bv = b[br];
-                s0 += a[a0 + p] * bv;
-                s1 += a[a1 + p] * bv;
-                s2 += a[a2 + p] * bv;
-                s3 += a[a3 + p] * bv;
-            }
-            c[c0 + j] = acc ? c[c0 + j] + s0 : s0;
-            c[c0 + n + j] = acc ? c[c0 + n + j] + s1 : s1;
-            c[c0 + 2 * n + j] = acc ? c[c0 + 2 * n + j] + s2 : s2;
-            c[c0 + 3 * n + j] = acc ? c[c0 + 3 * n + j] + s3 : s3;
+    /** {@code s_r[j] += v_r · b[j]} for the four rows, {@code from <= j < to}. */
+    private static void axpy4(float[] s0, float[] s1, float[] s2, float[] s3, float v0, float v1, float v2, float v3,
+                              float[] b, int from, int to) {
+        for (int j = from; j < to; j++) {
+            float bj = b[j];
+            s0[j] += v0 * bj;
+            s1[j] += v1 * bj;
+            s2[j] += v2 * bj;
+            s3[j] += v3 * bj;
         }
     }
 
-    private static void store4(float[] c, int at, float s0, float s1, float s2, float s3, boolean acc) {
-        if (acc) {
-            c[at] += s0;
-            c[at + 1] += s1;
-            c[at + 2] += s2;
-            c[at + 3] += s3;
-        } else {
-            c[at] = s0;
-            c[at + 1] = s1;
-            c[at + 2] = s2;
-            c[at + 3] = s3;
-        }
-    }
-
-    private static void gemmRow(float[] a, int a0, float[] b, int bOff, float[] c, int c0, int k, int n, boolean acc) {
-        for (int j = 0; j < n; j++) {
-            float s = 0f;
-            int br = bOff + j;
-            for (int p = 0; p < k; p++, br += n) {
-                s += a[a0 + p] * b[br];
-            }
-            c[c0 + j] = acc ? c[c0 + j] + s : s;
+    /** {@code s_r[j] = (s_r[j] + v_r · b[j]) + w_r · d[j]}: two steps of {@link #axpy4} in one pass, same roundings. */
+    private static void axpy4x2(float[] s0, float[] s1, float[] s2, float[] s3, float v0, float v1, float v2, float v3,
+                                float[] b, float w0, float w1, float w2, float w3, float[] d, int from, int to) {
+        for (int j = from; j < to; j++) {
+            float bj = b[j];
+            float dj = d[j];
+            s0[j] = s0[j] + v0 * bj + w0 * dj;
+            s1[j] = s1[j] + v1 * bj + w1 * dj;
+            s2[j] = s2[j] + v2 * bj + w2 * dj;
+            s3[j] = s3[j] + v3 * bj + w3 * dj;
         }
     }
 
     /**
-     * {@code y[t, o] = Σ_i x[t, i] · W[o, i]} for {@code rows} rows, given {@code wt = Wᵀ} ({@code [in, out]}).
-     * Sums run over {@code i} in increasing order. Overwrites {@code y}.
+     * {@code y[j] += v · x[j]} for {@code from <= j < to}. Both arrays are indexed by the same {@code j} (no offsets),
+     * the form the JIT vectorizes.
      */
-    static void linear(Parallel par, float[] y, int yOff, float[] x, int xOff, float[] wt, int rows, int in, int out) {
-        gemm(par, x, xOff, in, wt, 0, y, yOff, rows, in, out, false);
+    private static void axpy(float[] y, float v, float[] x, int from, int to) {
+        for (int j = from; j < to; j++) {
+            y[j] += v * x[j];
+        }
     }
 
-    /** {@code dx[t, i] += Σ_o dy[t, o] · W[o, i]} (sums over {@code o} in increasing order). */
+    private static void store(float[] c, int at, int stride, float[] s, int from, int to, boolean acc) {
+        if (stride == 1 && !acc) {
+            System.arraycopy(s, from, c, at + from, to - from);
+            return;
+        }
+        for (int j = from; j < to; j++) {
+            int i = at + j * stride;
+            c[i] = acc ? c[i] + s[j] : s[j];
+        }
+    }
+
+    /**
+     * {@code y[t, o] = Σ_i x[t, i] · W[o, i]} for {@code rows} rows, {@code W [out, in]} at {@code wOff}. Sums run
+     * over {@code i} in increasing order. Overwrites {@code y}. Computed as {@code yᵀ = W·xᵀ} so that the long
+     * dimension (rows) is the one the kernel runs along.
+     */
+    static void linear(Parallel par, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff, int rows, int in,
+                       int out) {
+        gemm(par, w, wOff, in, 1, x, xOff, 1, in, y, yOff, 1, out, out, in, rows, false);
+    }
+
+    /** {@code dx[t, i] += Σ_o dy[t, o] · W[o, i]} (sums over {@code o} in increasing order), as {@code dxᵀ += Wᵀ·dyᵀ}. */
     static void linearBackwardInput(Parallel par, float[] dx, int dxOff, float[] dy, int dyOff, float[] w, int wOff,
                                     int rows, int in, int out) {
-        gemm(par, dy, dyOff, out, w, wOff, dx, dxOff, rows, out, in, true);
+        gemm(par, w, wOff, 1, in, dy, dyOff, 1, out, dx, dxOff, 1, in, in, out, rows, true);
     }
 
     /**
-     * {@code dW[o, i] += Σ_t dy[t, o] · x[t, i]} (sums over {@code t} in increasing order). {@code dyT} is
-     * scratch of at least {@code out * rows} floats.
+     * {@code dW[o, i] += Σ_t dy[t, o] · x[t, i]} (sums over {@code t} in increasing order), along the longer of
+     * {@code in} and {@code out}.
      */
     static void linearBackwardWeight(Parallel par, float[] dw, int dwOff, float[] dy, int dyOff, float[] x, int xOff,
-                                     int rows, int in, int out, float[] dyT) {
-        for (int t = 0; t < rows; t++) {
-            int dyr = dyOff + t * out;
-            for (int o = 0; o < out; o++) {
-                dyT[o * rows + t] = dy[dyr + o];
-            }
+                                     int rows, int in, int out) {
+        if (in >= out) {
+            gemm(par, dy, dyOff, 1, out, x, xOff, in, 1, dw, dwOff, in, 1, out, rows, in, true);
+        } else {
+            gemm(par, x, xOff, 1, in, dy, dyOff, out, 1, dw, dwOff, 1, in, in, rows, out, true);
         }
-        gemm(par, dyT, 0, rows, x, xOff, dw, dwOff, out, rows, in, true);
     }
 
     // ---------------------------------------------------------------- RMSNorm
@@ -265,134 +298,185 @@ final class Ops {
      * {@code [rows, nHeads*hs]}, {@code k}, {@code v} are {@code [rows, nKv*hs]}; query head {@code h} reads
      * key/value head {@code h / (nHeads/nKv)}. Stores the probabilities in {@code probs}
      * ({@code [batch, nHeads, seqLen, seqLen]}, lower triangle) and writes {@code out} ({@code [rows, nHeads*hs]}).
+     *
+     * <p>Per query {@code t} and key {@code s ≤ t}: {@code score = (Σ_i q_ti·k_si, i increasing) · 1/√hs},
+     * {@code p = e^(score − max) / Σ e^(…)} (the sum in double, {@code s} increasing), {@code out_ti = Σ_s p_ts·v_si}
+     * ({@code s} increasing). The loops run over whole rows of keys or queries of a transposed copy (so the JIT
+     * vectorizes them) but keep that order of every sum, so the bits are those of the plain loops.
      */
     static void attention(Parallel par, float[] out, float[] probs, float[] q, float[] k, float[] v, int batch,
                           int seqLen, int nHeads, int nKv, int hs) {
         int dim = nHeads * hs;
         int kvDim = nKv * hs;
         int group = nHeads / nKv;
+        int T = seqLen;
         float scale = (float) (1.0 / Math.sqrt(hs));
         par.forRange(batch * nHeads, (long) seqLen * seqLen * hs, (from, to) -> {
+            float[][] kT = new float[hs][T];
+            float[][] pT = new float[T][T];
+            float[][] oT = new float[hs][T];
+            float[] sc = new float[T];
             for (int bh = from; bh < to; bh++) {
                 int b = bh / nHeads;
                 int h = bh % nHeads;
                 int kvh = h / group;
-                int pBase = bh * seqLen * seqLen;
-                for (int t = 0; t < seqLen; t++) {
-                    int qr = (b * seqLen + t) * dim + h * hs;
-                    int pr = pBase + t * seqLen;
+                int pBase = bh * T * T;
+                transposeHead(k, (b * T) * kvDim + kvh * hs, kvDim, T, hs, kT);
+                for (int t = 0; t < T; t++) {
+                    int qr = (b * T + t) * dim + h * hs;
+                    java.util.Arrays.fill(sc, 0, t + 1, 0f);
+                    for (int i = 0; i < hs; i++) {
+                        axpy(sc, q[qr + i], kT[i], 0, t + 1);
+                    }
+                    for (int s = 0; s <= t; s++) {
+                        sc[s] *= scale;
+                    }
                     float max = Float.NEGATIVE_INFINITY;
                     for (int s = 0; s <= t; s++) {
-                        int kr = (b * seqLen + s) * kvDim + kvh * hs;
-                        float dot = 0f;
-                        for (int i = 0; i < hs; i++) {
-                            dot += q[qr + i] * k[kr + i];
-                        }
-                        dot *= scale;
-                        probs[pr + s] = dot;
-                        if (dot > max) {
-                            max = dot;
-                        }
+                        max = Math.max(max, sc[s]);
                     }
                     double sum = 0;
                     for (int s = 0; s <= t; s++) {
-                        float e = (float) DetMath.exp(probs[pr + s] - max);
-                        probs[pr + s] = e;
+                        float e = (float) DetMath.exp(sc[s] - max);
+                        sc[s] = e;
                         sum += e;
                     }
                     float invSum = (float) (1.0 / sum);
-                    int or = (b * seqLen + t) * dim + h * hs;
-                    for (int i = 0; i < hs; i++) {
-                        out[or + i] = 0f;
-                    }
+                    int pr = pBase + t * T;
                     for (int s = 0; s <= t; s++) {
-                        float p = probs[pr + s] * invSum;
+                        float p = sc[s] * invSum;
                         probs[pr + s] = p;
-                        int vr = (b * seqLen + s) * kvDim + kvh * hs;
-                        for (int i = 0; i < hs; i++) {
-                            out[or + i] += p * v[vr + i];
-                        }
+                        pT[s][t] = p;
                     }
                 }
+                for (int i = 0; i < hs; i++) {
+                    java.util.Arrays.fill(oT[i], 0f);
+                }
+                for (int s = 0; s < T; s++) {
+                    int vr = (b * T + s) * kvDim + kvh * hs;
+                    for (int i = 0; i < hs; i++) {
+                        axpy(oT[i], v[vr + i], pT[s], s, T);
+                    }
+                }
+                untransposeHead(oT, T, hs, out, (b * T) * dim + h * hs, dim);
             }
         });
     }
 
+    /** {@code dst[i][s] = src[off + s·stride + i]} for {@code s < T}, {@code i < hs}. */
+    private static void transposeHead(float[] src, int off, int stride, int T, int hs, float[][] dst) {
+        for (int s = 0; s < T; s++) {
+            int r = off + s * stride;
+            for (int i = 0; i < hs; i++) {
+                dst[i][s] = src[r + i];
+            }
+        }
+    }
+
+    /** {@code dst[off + s·stride + i] = src[i][s]}. */
+    private static void untransposeHead(float[][] src, int T, int hs, float[] dst, int off, int stride) {
+        for (int s = 0; s < T; s++) {
+            int r = off + s * stride;
+            for (int i = 0; i < hs; i++) {
+                dst[r + i] = src[i][s];
+            }
+        }
+    }
+
     /**
-     * Backward of {@link #attention}: adds into {@code dq}, {@code dk}, {@code dv} from {@code dout}.
-     * {@code scratch} needs {@code seqLen} floats per thread; one task per (sequence, key/value head) handles the
-     * query heads of its group in order, so each gradient element has a single writer.
+     * Backward of {@link #attention}: adds into {@code dq}, {@code dk}, {@code dv} from {@code dout}. One task per
+     * (sequence, key/value head) handles the query heads of its group in order, so each gradient element has a single
+     * writer. With {@code dp_ts = Σ_i dout_ti·v_si} and {@code ds_ts = p_ts·(dp_ts − Σ_s' p_ts'·dp_ts')/√hs}:
+     * {@code dv_si += p_ts·dout_ti} and {@code dk_si += ds_ts·q_ti} (heads, then {@code t}, increasing),
+     * {@code dq_ti += ds_ts·k_si} ({@code s} increasing).
      */
     static void attentionBackward(Parallel par, float[] dq, float[] dk, float[] dv, float[] dout, float[] probs,
                                   float[] q, float[] k, float[] v, int batch, int seqLen, int nHeads, int nKv, int hs) {
         int dim = nHeads * hs;
         int kvDim = nKv * hs;
         int group = nHeads / nKv;
+        int T = seqLen;
         float scale = (float) (1.0 / Math.sqrt(hs));
         par.forRange(batch * nKv, (long) seqLen * seqLen * hs * group, (from, to) -> {
-            float[] dp = new float[seqLen];
+            float[] dp = new float[T];
+            float[] prow = new float[T];
+            float[][] kT = new float[hs][T];
+            float[][] vT = new float[hs][T];
+            float[][] dkT = new float[hs][T];
+            float[][] dvT = new float[hs][T];
+            float[][] dqT = new float[hs][T];
+            float[][] dsT = new float[T][T];
             for (int bk = from; bk < to; bk++) {
                 int b = bk / nKv;
                 int kvh = bk % nKv;
+                int kvOff = (b * T) * kvDim + kvh * hs;
+                transposeHead(k, kvOff, kvDim, T, hs, kT);
+                transposeHead(v, kvOff, kvDim, T, hs, vT);
+                transposeHead(dk, kvOff, kvDim, T, hs, dkT);
+                transposeHead(dv, kvOff, kvDim, T, hs, dvT);
                 for (int h = kvh * group; h < (kvh + 1) * group; h++) {
-                    int pBase = (b * nHeads + h) * seqLen * seqLen;
-                    for (int t = 0; t < seqLen; t++) {
-                        int pr = pBase + t * seqLen;
-                        int dor = (b * seqLen + t) * dim + h * hs;
-                        int qr = dor;
+                    int pBase = (b * nHeads + h) * T * T;
+                    for (int t = 0; t < T; t++) {
+                        int dor = (b * T + t) * dim + h * hs;
+                        System.arraycopy(probs, pBase + t * T, prow, 0, t + 1);
+                        java.util.Arrays.fill(dp, 0, t + 1, 0f);
+                        for (int i = 0; i < hs; i++) {
+                            float di = dout[dor + i];
+                            axpy(dp, di, vT[i], 0, t + 1);
+                            axpy(dvT[i], di, prow, 0, t + 1);
+                        }
                         double pdp = 0;
                         for (int s = 0; s <= t; s++) {
-                            int vr = (b * seqLen + s) * kvDim + kvh * hs;
-                            float dot = 0f;
-                            for (int i = 0; i < hs; i++) {
-                                dot += dout[dor + i] * v[vr + i];
-                            }
-                            dp[s] = dot;
-                            float p = probs[pr + s];
-                            pdp += (double) p * dot;
-                            for (int i = 0; i < hs; i++) {
-                                dv[vr + i] += p * dout[dor + i];
-                            }
+                            pdp += (double) prow[s] * dp[s];
                         }
                         float c = (float) pdp;
                         for (int s = 0; s <= t; s++) {
-                            float ds = probs[pr + s] * (dp[s] - c) * scale;
-                            if (ds == 0f) {
-                                continue;
-                            }
-                            int kr = (b * seqLen + s) * kvDim + kvh * hs;
-                            for (int i = 0; i < hs; i++) {
-                                dq[qr + i] += ds * k[kr + i];
-                                dk[kr + i] += ds * q[qr + i];
-                            }
+                            float ds = prow[s] * (dp[s] - c) * scale;
+                            dp[s] = ds;
+                            dsT[s][t] = ds;
+                        }
+                        for (int i = 0; i < hs; i++) {
+                            axpy(dkT[i], q[dor + i], dp, 0, t + 1);
                         }
                     }
+                    int qOff = (b * T) * dim + h * hs;
+                    transposeHead(dq, qOff, dim, T, hs, dqT);
+                    for (int s = 0; s < T; s++) {
+                        for (int i = 0; i < hs; i++) {
+                            axpy(dqT[i], kT[i][s], dsT[s], s, T);
+                        }
+                    }
+                    untransposeHead(dqT, T, hs, dq, qOff, dim);
                 }
+                untransposeHead(dkT, T, hs, dk, kvOff, kvDim);
+                untransposeHead(dvT, T, hs, dv, kvOff, kvDim);
             }
         });
     }
 
     // ---------------------------------------------------------------- SwiGLU
 
-    /** {@code h = silu(a) · c} elementwise, {@code silu(a) = a · σ(a)}. */
-    static void swiglu(Parallel par, float[] h, float[] a, float[] c, int n) {
+    /** {@code h = silu(a) · c} elementwise, {@code silu(a) = a · σ(a)}; keeps {@code σ(a)} in {@code sg} for the backward pass. */
+    static void swiglu(Parallel par, float[] h, float[] a, float[] c, float[] sg, int n) {
         par.forRange(n, 8, (from, to) -> {
             for (int i = from; i < to; i++) {
                 float x = a[i];
-                h[i] = x * DetMath.sigmoid(x) * c[i];
+                float g = DetMath.sigmoid(x);
+                sg[i] = g;
+                h[i] = x * g * c[i];
             }
         });
     }
 
-    /** Backward of {@link #swiglu}; overwrites {@code da} and {@code dc}. */
-    static void swigluBackward(Parallel par, float[] da, float[] dc, float[] dh, float[] a, float[] c, int n) {
+    /** Backward of {@link #swiglu} given the {@code sg} it kept; overwrites {@code da} and {@code dc}. */
+    static void swigluBackward(Parallel par, float[] da, float[] dc, float[] dh, float[] a, float[] c, float[] sg, int n) {
         par.forRange(n, 8, (from, to) -> {
             for (int i = from; i < to; i++) {
                 float x = a[i];
-                float sg = DetMath.sigmoid(x);
-                float silu = x * sg;
+                float g = sg[i];
+                float silu = x * g;
                 dc[i] = dh[i] * silu;
-                da[i] = dh[i] * c[i] * (sg * (1f + x * (1f - sg)));
+                da[i] = dh[i] * c[i] * (g * (1f + x * (1f - g)));
             }
         });
     }
@@ -407,6 +491,7 @@ final class Ops {
     static void crossEntropy(Parallel par, float[] logits, int[] targets, int tOff, int rows, int vocab,
                              double[] rowLoss, float[] dlogits, float gradScale) {
         par.forRange(rows, vocab * 2L, (from, to) -> {
+            double[] ex = dlogits == null ? null : new double[vocab];
             for (int t = from; t < to; t++) {
                 int r = t * vocab;
                 int target = targets[tOff + t];
@@ -423,13 +508,17 @@ final class Ops {
                 }
                 double sum = 0;
                 for (int j = 0; j < vocab; j++) {
-                    sum += DetMath.exp(logits[r + j] - max);
+                    double e = DetMath.exp(logits[r + j] - max);
+                    if (ex != null) {
+                        ex[j] = e;
+                    }
+                    sum += e;
                 }
                 rowLoss[t] = StrictMath.log(sum) + max - logits[r + target];
                 if (dlogits != null) {
                     double inv = 1.0 / sum;
                     for (int j = 0; j < vocab; j++) {
-                        dlogits[r + j] = (float) (DetMath.exp(logits[r + j] - max) * inv) * gradScale;
+                        dlogits[r + j] = (float) (ex[j] * inv) * gradScale;
                     }
                     dlogits[r + target] -= gradScale;
                 }

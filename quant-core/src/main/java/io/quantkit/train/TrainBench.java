@@ -24,7 +24,7 @@ public final class TrainBench {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         Architecture a = Architecture.llama(64, 172, 5, 8, 4, 512, 256, true);
-        int warm = 3;
+        int warm = 8;
         TrainOptions o = new TrainOptions(1, warm + steps, 16, 128, 1, 1e-3f, 1e-4f, 1, 0.1f, 0.9f, 0.95f, 1e-8f, 1f, 0, 0);
         int[] data = new int[200_000];
         SplittableRandom r = new SplittableRandom(1);

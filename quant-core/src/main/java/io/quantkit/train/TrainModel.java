@@ -38,6 +38,7 @@ public final class TrainModel {
     private final float[][] n2;   // ffn-norm output, after activation fake-quant
     private final float[][] a;    // W1·n2
     private final float[][] c;    // W3·n2
+    private final float[][] sg;   // sigmoid(a)
     private final float[][] hq;   // silu(a)·c, after activation fake-quant
     private final float[][] inv1;
     private final float[][] inv2;
@@ -60,9 +61,7 @@ public final class TrainModel {
     private final float[] dc;
     private final float[] dh;
     private final float[] dlogits;
-    private final float[] dyT;
     private final float[] tmp;
-    private final float[] wt; // transposed weight scratch
 
     /** A workspace for {@code batch} sequences of {@code seqLen} tokens (at most the architecture's seq_len). */
     public TrainModel(Architecture arch, int batch, int seqLen, ActivationQuant actQuant) {
@@ -102,6 +101,7 @@ public final class TrainModel {
         n2 = new float[L][rows * d];
         a = new float[L][rows * hid];
         c = new float[L][rows * hid];
+        sg = new float[L][rows * hid];
         hq = new float[L][rows * hid];
         inv1 = new float[L][rows];
         inv2 = new float[L][rows];
@@ -121,10 +121,7 @@ public final class TrainModel {
         dc = new float[rows * hid];
         dh = new float[rows * hid];
         dlogits = new float[rows * arch.vocabSize()];
-        int maxOut = Math.max(Math.max(d, hid), arch.vocabSize());
-        dyT = new float[maxOut * rows];
         tmp = new float[rows * Math.max(d, hid)];
-        wt = new float[Math.max(d, hid) * Math.max(Math.max(d, hid), arch.vocabSize())];
     }
 
     public Architecture architecture() {
@@ -240,7 +237,7 @@ public final class TrainModel {
             quantizeRows(par, n2[l], n2[l], d);
             linear(par, a[l], n2[l], params, lay.w1[l], hid, d);
             linear(par, c[l], n2[l], params, lay.w3[l], hid, d);
-            Ops.swiglu(par, hq[l], a[l], c[l], rows * hid);
+            Ops.swiglu(par, hq[l], a[l], c[l], sg[l], rows * hid);
             quantizeRows(par, hq[l], hq[l], hid);
             float[] x2 = x0[l + 1];
             linear(par, x2, hq[l], params, lay.w2[l], d, hid);
@@ -290,7 +287,7 @@ public final class TrainModel {
             return;
         }
         Ops.crossEntropy(par, logits, targets, 0, rows, V, rowLoss, dlogits, gradScale / scored);
-        Ops.linearBackwardWeight(par, grad, lay.wcls, dlogits, 0, nf, 0, rows, d, V, dyT);
+        Ops.linearBackwardWeight(par, grad, lay.wcls, dlogits, 0, nf, 0, rows, d, V);
         Arrays.fill(dn, 0f);
         Ops.linearBackwardInput(par, dn, 0, dlogits, 0, params, lay.wcls, rows, d, V);
         Arrays.fill(dx, 0f);
@@ -299,18 +296,18 @@ public final class TrainModel {
             // x2 = xm + W2·hq
             Arrays.fill(dh, 0f);
             Ops.linearBackwardInput(par, dh, 0, dx, 0, params, lay.w2[l], rows, hid, d);
-            Ops.linearBackwardWeight(par, grad, lay.w2[l], dx, 0, hq[l], 0, rows, hid, d, dyT);
-            Ops.swigluBackward(par, da, dc, dh, a[l], c[l], rows * hid);
+            Ops.linearBackwardWeight(par, grad, lay.w2[l], dx, 0, hq[l], 0, rows, hid, d);
+            Ops.swigluBackward(par, da, dc, dh, a[l], c[l], sg[l], rows * hid);
             Arrays.fill(dn, 0f);
             Ops.linearBackwardInput(par, dn, 0, da, 0, params, lay.w1[l], rows, d, hid);
             Ops.linearBackwardInput(par, dn, 0, dc, 0, params, lay.w3[l], rows, d, hid);
-            Ops.linearBackwardWeight(par, grad, lay.w1[l], da, 0, n2[l], 0, rows, d, hid, dyT);
-            Ops.linearBackwardWeight(par, grad, lay.w3[l], dc, 0, n2[l], 0, rows, d, hid, dyT);
+            Ops.linearBackwardWeight(par, grad, lay.w1[l], da, 0, n2[l], 0, rows, d, hid);
+            Ops.linearBackwardWeight(par, grad, lay.w3[l], dc, 0, n2[l], 0, rows, d, hid);
             Ops.rmsnormBackward(par, dx, dn, xm[l], params, lay.rmsFfn[l], inv2[l], grad, lay.rmsFfn[l], rows, d);
             // xm = x0 + Wo·ao
             Arrays.fill(dao, 0f);
             Ops.linearBackwardInput(par, dao, 0, dx, 0, params, lay.wo[l], rows, d, d);
-            Ops.linearBackwardWeight(par, grad, lay.wo[l], dx, 0, ao[l], 0, rows, d, d, dyT);
+            Ops.linearBackwardWeight(par, grad, lay.wo[l], dx, 0, ao[l], 0, rows, d, d);
             Arrays.fill(dq, 0f);
             Arrays.fill(dk, 0f);
             Arrays.fill(dv, 0f);
@@ -322,9 +319,9 @@ public final class TrainModel {
             Ops.linearBackwardInput(par, dn, 0, dq, 0, params, lay.wq[l], rows, d, d);
             Ops.linearBackwardInput(par, dn, 0, dk, 0, params, lay.wk[l], rows, d, kv);
             Ops.linearBackwardInput(par, dn, 0, dv, 0, params, lay.wv[l], rows, d, kv);
-            Ops.linearBackwardWeight(par, grad, lay.wq[l], dq, 0, n1[l], 0, rows, d, d, dyT);
-            Ops.linearBackwardWeight(par, grad, lay.wk[l], dk, 0, n1[l], 0, rows, d, kv, dyT);
-            Ops.linearBackwardWeight(par, grad, lay.wv[l], dv, 0, n1[l], 0, rows, d, kv, dyT);
+            Ops.linearBackwardWeight(par, grad, lay.wq[l], dq, 0, n1[l], 0, rows, d, d);
+            Ops.linearBackwardWeight(par, grad, lay.wk[l], dk, 0, n1[l], 0, rows, d, kv);
+            Ops.linearBackwardWeight(par, grad, lay.wv[l], dv, 0, n1[l], 0, rows, d, kv);
             Ops.rmsnormBackward(par, dx, dn, x0[l], params, lay.rmsAtt[l], inv1[l], grad, lay.rmsAtt[l], rows, d);
         }
         for (int t = 0; t < rows; t++) {
@@ -337,8 +334,7 @@ public final class TrainModel {
     }
 
     private void linear(Parallel par, float[] y, float[] x, float[] params, int wOff, int out, int in) {
-        Ops.transpose(params, wOff, out, in, wt);
-        Ops.linear(par, y, 0, x, 0, wt, rows, in, out);
+        Ops.linear(par, y, 0, x, 0, params, wOff, rows, in, out);
     }
 
     private void quantizeRows(Parallel par, float[] x, float[] y, int width) {

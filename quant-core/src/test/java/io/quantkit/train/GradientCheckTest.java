@@ -83,10 +83,8 @@ class GradientCheckTest {
         float[] w = random(rnd, out * in, 1);
         double[] r = randomD(rnd, rows * out);
         float[] y = new float[rows * out];
-        float[] wt = new float[in * out];
         DoubleSupplier loss = () -> {
-            Ops.transpose(w, 0, out, in, wt);
-            Ops.linear(PAR, y, 0, x, 0, wt, rows, in, out);
+            Ops.linear(PAR, y, 0, x, 0, w, 0, rows, in, out);
             return dot(r, y);
         };
         float[] dy = new float[rows * out];
@@ -96,7 +94,7 @@ class GradientCheckTest {
         float[] dx = new float[rows * in];
         float[] dw = new float[out * in];
         Ops.linearBackwardInput(PAR, dx, 0, dy, 0, w, 0, rows, in, out);
-        Ops.linearBackwardWeight(PAR, dw, 0, dy, 0, x, 0, rows, in, out, new float[rows * out]);
+        Ops.linearBackwardWeight(PAR, dw, 0, dy, 0, x, 0, rows, in, out);
         check("linear dx", x, 0, x.length, dx, 0, loss);
         check("linear dW", w, 0, w.length, dw, 0, loss);
     }
@@ -210,13 +208,15 @@ class GradientCheckTest {
         float[] c = random(rnd, n, 2);
         double[] r = randomD(rnd, n);
         float[] h = new float[n];
+        float[] sg = new float[n];
         DoubleSupplier loss = () -> {
-            Ops.swiglu(PAR, h, a, c, n);
+            Ops.swiglu(PAR, h, a, c, new float[n], n);
             return dot(r, h);
         };
         float[] da = new float[n];
         float[] dc = new float[n];
-        Ops.swigluBackward(PAR, da, dc, toFloat(r), a, c, n);
+        Ops.swiglu(PAR, h, a, c, sg, n);
+        Ops.swigluBackward(PAR, da, dc, toFloat(r), a, c, sg, n);
         check("swiglu da", a, 0, n, da, 0, loss);
         check("swiglu dc", c, 0, n, dc, 0, loss);
     }
