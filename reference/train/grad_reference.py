@@ -4,7 +4,8 @@
 Written from the architecture description (llama2.c's model.py conventions: RMSNorm, RoPE on adjacent pairs
 (2j, 2j+1) with angle pos * theta^(-2j/head_size), grouped-query causal attention where query head h reads key/value
 head h // (n_heads / n_kv_heads), SwiGLU w2(silu(w1 x) * w3 x), tied or separate classifier, mean cross-entropy over
-targets >= 0). Weights are float32 values drawn from numpy's RandomState(seed); the math runs in float64.
+targets >= 0). The "subln" case adds BitNet's SubLN: an RMSNorm with its own gain on the attention output before wo and on
+silu(w1 x) * w3 x before w2. Weights are float32 values drawn from numpy's RandomState(seed); the math runs in float64.
 
 Run: /usr/bin/python3 reference/train/grad_reference.py quant-core/src/test/resources/reference/train
 (Debian's python3-torch 1.13 and python3-numpy.)
@@ -29,6 +30,10 @@ def names(cfg):
     out.append(("norm.weight", (d,)))
     if not cfg["shared_classifier"]:
         out.append(("output.weight", (cfg["vocab_size"], d)))
+    if cfg.get("sub_norms"):
+        for suffix, shape in [("attention_sub_norm.weight", (d,)), ("ffn_sub_norm.weight", (h,))]:
+            for l in range(L):
+                out.append((f"layers.{l}.{suffix}", shape))
     return out
 
 
@@ -69,11 +74,16 @@ def loss_fn(cfg, p, tokens):
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
         att = torch.softmax(q @ k.transpose(-1, -2) / np.sqrt(hs) + mask, dim=-1)
         o = (att @ v).transpose(1, 2).reshape(B, T, d)
+        if cfg.get("sub_norms"):  # BitNet's SubLN before the output projection
+            o = rmsnorm(o, g("attention_sub_norm.weight"), eps)
         x = x + o @ g("attention.wo.weight").T
         n2 = rmsnorm(x, g("ffn_norm.weight"), eps)
         a = n2 @ g("feed_forward.w1.weight").T
         c = n2 @ g("feed_forward.w3.weight").T
-        x = x + (torch.nn.functional.silu(a) * c) @ g("feed_forward.w2.weight").T
+        hgl = torch.nn.functional.silu(a) * c
+        if cfg.get("sub_norms"):  # BitNet's SubLN before the down projection
+            hgl = rmsnorm(hgl, g("ffn_sub_norm.weight"), eps)
+        x = x + hgl @ g("feed_forward.w2.weight").T
     x = rmsnorm(x, p["norm.weight"], eps)
     wcls = p["tok_embeddings.weight"] if cfg["shared_classifier"] else p["output.weight"]
     logits = x @ wcls.T
@@ -110,6 +120,8 @@ def main():
                               shared_classifier=True, norm_eps=1e-5, rope_theta=10000.0), 3, 1),
         case("untied-mha", dict(dim=12, hidden_dim=20, n_layers=1, n_heads=3, n_kv_heads=3, vocab_size=13, seq_len=5,
                                 shared_classifier=False, norm_eps=1e-5, rope_theta=10000.0), 2, 2),
+        case("tied-gqa-subln", dict(dim=8, hidden_dim=12, n_layers=2, n_heads=4, n_kv_heads=2, vocab_size=11, seq_len=7,
+                                    shared_classifier=True, norm_eps=1e-5, rope_theta=10000.0, sub_norms=True), 3, 3),
     ]
     with open(f"{out}/grad_reference.json", "w") as f:
         json.dump({"generator": "reference/train/grad_reference.py", "torch": torch.__version__, "cases": cases}, f)

@@ -14,9 +14,12 @@ package io.quantkit.train;
  * @param sharedClassifier true when the classifier is the token embedding (tied)
  * @param normEps    RMSNorm epsilon
  * @param ropeTheta  RoPE base
+ * @param subNorms   BitNet's SubLN: an RMSNorm (with its own gain) on the input of {@code wo} (the attention output)
+ *                   and on the input of {@code w2} (the SwiGLU output), so that every linear layer of a block reads
+ *                   RMS-normalized input ({@code wq}, {@code wk}, {@code wv}, {@code w1}, {@code w3} already do)
  */
 public record Architecture(int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads, int vocabSize, int seqLen,
-                           boolean sharedClassifier, float normEps, float ropeTheta) {
+                           boolean sharedClassifier, float normEps, float ropeTheta, boolean subNorms) {
 
     /** Largest width, hidden width, vocabulary or context accepted (keeps every array index in an int). */
     public static final int MAX_SIZE = 1 << 20;
@@ -46,6 +49,18 @@ public record Architecture(int dim, int hiddenDim, int nLayers, int nHeads, int 
         if (!(ropeTheta > 1) || !Float.isFinite(ropeTheta)) {
             throw new IllegalArgumentException("RoPE theta (" + ropeTheta + ") must be greater than 1 and finite");
         }
+    }
+
+    /** A plain Llama block (no SubLN). */
+    public Architecture(int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads, int vocabSize, int seqLen,
+                        boolean sharedClassifier, float normEps, float ropeTheta) {
+        this(dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen, sharedClassifier, normEps, ropeTheta, false);
+    }
+
+    /** The same shape with or without BitNet's SubLN. */
+    public Architecture withSubNorms(boolean on) {
+        return new Architecture(dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, seqLen, sharedClassifier, normEps,
+                ropeTheta, on);
     }
 
     /** A llama2.c-style model: RMSNorm eps 1e-5, RoPE theta 10000. */

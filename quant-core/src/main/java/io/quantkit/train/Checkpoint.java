@@ -26,7 +26,8 @@ import java.util.TreeMap;
  * {@code optimizer.adam_m} and {@code optimizer.adam_v} (same layout as the parameters), and in
  * {@code __metadata__}: {@code format = quantkit-train-checkpoint}, {@code format_version = 1}, {@code step} (steps
  * done) and the architecture ({@code dim}, {@code hidden_dim}, {@code n_layers}, {@code n_heads}, {@code n_kv_heads},
- * {@code vocab_size}, {@code seq_len}, {@code shared_classifier}, {@code norm_eps}, {@code rope_theta}).
+ * {@code vocab_size}, {@code seq_len}, {@code shared_classifier}, {@code norm_eps}, {@code rope_theta}, and
+ * {@code sub_norms = true} for a BitNet SubLN model).
  *
  * <p>Layout (safetensors): u64 little-endian header length N, N bytes of JSON (keys sorted, padded with spaces to a
  * multiple of 8), then the tensors' little-endian bytes back to back in parameter order. Written to a temporary
@@ -66,6 +67,9 @@ public final class Checkpoint {
         meta.put("shared_classifier", Boolean.toString(a.sharedClassifier()));
         meta.put("norm_eps", Float.toString(a.normEps()));
         meta.put("rope_theta", Float.toString(a.ropeTheta()));
+        if (a.subNorms()) {
+            meta.put("sub_norms", "true");
+        }
         header.put("__metadata__", meta);
         long at = 0;
         List<float[]> blobs = new ArrayList<>();
@@ -152,7 +156,8 @@ public final class Checkpoint {
         Architecture a = new Architecture(intMeta(meta, "dim"), intMeta(meta, "hidden_dim"), intMeta(meta, "n_layers"),
                 intMeta(meta, "n_heads"), intMeta(meta, "n_kv_heads"), intMeta(meta, "vocab_size"),
                 intMeta(meta, "seq_len"), Boolean.parseBoolean(meta.path("shared_classifier").asText()),
-                Float.parseFloat(meta.path("norm_eps").asText()), Float.parseFloat(meta.path("rope_theta").asText()));
+                Float.parseFloat(meta.path("norm_eps").asText()), Float.parseFloat(meta.path("rope_theta").asText()),
+                Boolean.parseBoolean(meta.path("sub_norms").asText("false")));
         ParamLayout layout = new ParamLayout(a);
         long dataStart = 8 + n;
         float[] params = new float[layout.size()];

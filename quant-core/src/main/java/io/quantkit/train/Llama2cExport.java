@@ -31,6 +31,9 @@ public final class Llama2cExport {
             throw new IllegalArgumentException("llama2.c files imply norm eps 1e-5 and RoPE theta 10000, not "
                     + a.normEps() + " and " + a.ropeTheta());
         }
+        if (a.subNorms()) {
+            throw new IllegalArgumentException("a llama2.c file has no place for BitNet's SubLN gains");
+        }
         ParamLayout layout = new ParamLayout(a);
         if (params.length != layout.size()) {
             throw new IllegalArgumentException("weights have " + params.length + " floats but the layout needs " + layout.size());

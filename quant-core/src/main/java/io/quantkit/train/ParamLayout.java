@@ -10,7 +10,9 @@ import java.util.Map;
  * Where every parameter tensor of an {@link Architecture} lives in one flat float array. The order is
  * llama2.c's checkpoint order (embedding, per-layer tensors grouped by kind, final norm, then the classifier
  * when it is not tied), so the flat array is also the body of a llama2.c {@code .bin} file minus its RoPE tables.
- * Names follow llama2.c's {@code model.py} ({@code layers.0.attention.wq.weight}).
+ * Names follow llama2.c's {@code model.py} ({@code layers.0.attention.wq.weight}). With
+ * {@link Architecture#subNorms()} the SubLN gains {@code layers.N.attention_sub_norm.weight} ({@code [dim]}) and
+ * {@code layers.N.ffn_sub_norm.weight} ({@code [hidden]}) follow at the end, after the classifier.
  *
  * <p>Immutable and thread-safe.
  */
@@ -53,6 +55,9 @@ public final class ParamLayout {
     final int[] w3;
     final int rmsFinal;
     final int wcls;
+    /** SubLN gains, or null without {@link Architecture#subNorms()}. */
+    final int[] subAtt;
+    final int[] subFfn;
 
     public ParamLayout(Architecture arch) {
         this.arch = arch;
@@ -74,6 +79,8 @@ public final class ParamLayout {
         w3 = perLayer(list, at, L, "feed_forward.w3.weight", Role.LINEAR, h, d);
         rmsFinal = add(list, at, "norm.weight", Role.NORM, -1, 1, d);
         wcls = arch.sharedClassifier() ? tokEmb : add(list, at, "output.weight", Role.CLASSIFIER, -1, arch.vocabSize(), d);
+        subAtt = arch.subNorms() ? perLayer(list, at, L, "attention_sub_norm.weight", Role.NORM, 1, d) : null;
+        subFfn = arch.subNorms() ? perLayer(list, at, L, "ffn_sub_norm.weight", Role.NORM, 1, h) : null;
         this.entries = Collections.unmodifiableList(list);
         Map<String, Entry> m = new LinkedHashMap<>();
         for (Entry e : list) {

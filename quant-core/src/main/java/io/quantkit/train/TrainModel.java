@@ -15,6 +15,10 @@ import java.util.Arrays;
  * <p>Block {@code l}: {@code x1 = x0 + Wo·attn(rope(Wq·n1), rope(Wk·n1), Wv·n1)} with {@code n1 = rmsnorm(x0)};
  * {@code x2 = x1 + W2·(silu(W1·n2) ⊙ W3·n2)} with {@code n2 = rmsnorm(x1)}. Then {@code logits = Wcls·rmsnorm(x)} and
  * the loss is the mean softmax cross-entropy of the next token.
+ *
+ * <p>With {@link Architecture#subNorms()} (BitNet's SubLN) the attention output and the SwiGLU output are each
+ * RMS-normalized (with their own gains) before {@code Wo} and {@code W2}: {@code x1 = x0 + Wo·rmsnorm(attn(…))},
+ * {@code x2 = x1 + W2·rmsnorm(silu(W1·n2) ⊙ W3·n2)}.
  */
 public final class TrainModel {
     private final Architecture arch;
@@ -41,6 +45,10 @@ public final class TrainModel {
     private final float[][] sg;   // sigmoid(a)
     private final float[][] hq;   // silu(a)·c, after activation fake-quant
     private final float[][] inv1;
+    private final float[][] aoRaw; // attention output before SubLN (subNorms only)
+    private final float[][] hRaw;  // SwiGLU output before SubLN (subNorms only)
+    private final float[][] invA;
+    private final float[][] invH;
     private final float[][] inv2;
     private final float[] nf;
     private final float[] invf;
@@ -60,6 +68,8 @@ public final class TrainModel {
     private final float[] da;
     private final float[] dc;
     private final float[] dh;
+    private final float[] daoRaw;
+    private final float[] dhRaw;
     private final float[] dlogits;
     private final float[] tmp;
 
@@ -104,6 +114,13 @@ public final class TrainModel {
         sg = new float[L][rows * hid];
         hq = new float[L][rows * hid];
         inv1 = new float[L][rows];
+        boolean sub = arch.subNorms();
+        aoRaw = sub ? new float[L][rows * d] : null;
+        hRaw = sub ? new float[L][rows * hid] : null;
+        invA = sub ? new float[L][rows] : null;
+        invH = sub ? new float[L][rows] : null;
+        daoRaw = sub ? new float[rows * d] : null;
+        dhRaw = sub ? new float[rows * hid] : null;
         inv2 = new float[L][rows];
         nf = new float[rows * d];
         invf = new float[rows];
@@ -226,7 +243,12 @@ public final class TrainModel {
             linear(par, v[l], n1[l], params, lay.wv[l], kv, d);
             Ops.rope(par, q[l], rows, d, hs, seqLen, ropeCos, ropeSin, false);
             Ops.rope(par, k[l], rows, kv, hs, seqLen, ropeCos, ropeSin, false);
-            Ops.attention(par, ao[l], probs[l], q[l], k[l], v[l], batch, seqLen, arch.nHeads(), arch.nKvHeads(), hs);
+            if (arch.subNorms()) {
+                Ops.attention(par, aoRaw[l], probs[l], q[l], k[l], v[l], batch, seqLen, arch.nHeads(), arch.nKvHeads(), hs);
+                Ops.rmsnorm(par, ao[l], aoRaw[l], params, lay.subAtt[l], invA[l], rows, d, arch.normEps());
+            } else {
+                Ops.attention(par, ao[l], probs[l], q[l], k[l], v[l], batch, seqLen, arch.nHeads(), arch.nKvHeads(), hs);
+            }
             quantizeRows(par, ao[l], ao[l], d);
             float[] x1 = xm[l];
             linear(par, x1, ao[l], params, lay.wo[l], d, d);
@@ -237,7 +259,12 @@ public final class TrainModel {
             quantizeRows(par, n2[l], n2[l], d);
             linear(par, a[l], n2[l], params, lay.w1[l], hid, d);
             linear(par, c[l], n2[l], params, lay.w3[l], hid, d);
-            Ops.swiglu(par, hq[l], a[l], c[l], sg[l], rows * hid);
+            if (arch.subNorms()) {
+                Ops.swiglu(par, hRaw[l], a[l], c[l], sg[l], rows * hid);
+                Ops.rmsnorm(par, hq[l], hRaw[l], params, lay.subFfn[l], invH[l], rows, hid, arch.normEps());
+            } else {
+                Ops.swiglu(par, hq[l], a[l], c[l], sg[l], rows * hid);
+            }
             quantizeRows(par, hq[l], hq[l], hid);
             float[] x2 = x0[l + 1];
             linear(par, x2, hq[l], params, lay.w2[l], d, hid);
@@ -297,7 +324,13 @@ public final class TrainModel {
             Arrays.fill(dh, 0f);
             Ops.linearBackwardInput(par, dh, 0, dx, 0, params, lay.w2[l], rows, hid, d);
             Ops.linearBackwardWeight(par, grad, lay.w2[l], dx, 0, hq[l], 0, rows, hid, d);
-            Ops.swigluBackward(par, da, dc, dh, a[l], c[l], sg[l], rows * hid);
+            float[] dSwiglu = dh;
+            if (arch.subNorms()) {
+                Arrays.fill(dhRaw, 0f);
+                Ops.rmsnormBackward(par, dhRaw, dh, hRaw[l], params, lay.subFfn[l], invH[l], grad, lay.subFfn[l], rows, hid);
+                dSwiglu = dhRaw;
+            }
+            Ops.swigluBackward(par, da, dc, dSwiglu, a[l], c[l], sg[l], rows * hid);
             Arrays.fill(dn, 0f);
             Ops.linearBackwardInput(par, dn, 0, da, 0, params, lay.w1[l], rows, d, hid);
             Ops.linearBackwardInput(par, dn, 0, dc, 0, params, lay.w3[l], rows, d, hid);
@@ -311,7 +344,13 @@ public final class TrainModel {
             Arrays.fill(dq, 0f);
             Arrays.fill(dk, 0f);
             Arrays.fill(dv, 0f);
-            Ops.attentionBackward(par, dq, dk, dv, dao, probs[l], q[l], k[l], v[l], batch, seqLen, arch.nHeads(),
+            float[] dAttn = dao;
+            if (arch.subNorms()) {
+                Arrays.fill(daoRaw, 0f);
+                Ops.rmsnormBackward(par, daoRaw, dao, aoRaw[l], params, lay.subAtt[l], invA[l], grad, lay.subAtt[l], rows, d);
+                dAttn = daoRaw;
+            }
+            Ops.attentionBackward(par, dq, dk, dv, dAttn, probs[l], q[l], k[l], v[l], batch, seqLen, arch.nHeads(),
                     arch.nKvHeads(), hs);
             Ops.rope(par, dq, rows, d, hs, seqLen, ropeCos, ropeSin, true);
             Ops.rope(par, dk, rows, kv, hs, seqLen, ropeCos, ropeSin, true);

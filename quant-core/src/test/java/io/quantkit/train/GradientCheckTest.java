@@ -258,6 +258,16 @@ class GradientCheckTest {
         wholeModel(Architecture.llama(6, 10, 1, 3, 1, 9, 5, false), ActivationQuant.NONE, SEED + 8);
     }
 
+    /**
+     * BitNet's SubLN: the RMSNorms on the inputs of wo (width dim) and w2 (width hidden), and their gains. (Two stacked
+     * norms per branch make the float32 central differences noisier; the tied two-layer SubLN model is checked against
+     * PyTorch's float64 autograd in {@code TorchReferenceTest} instead.)
+     */
+    @Test
+    void wholeModelWithSubNormsUntied() {
+        wholeModel(Architecture.llama(6, 10, 1, 3, 1, 9, 5, false).withSubNorms(true), ActivationQuant.NONE, SEED + 10);
+    }
+
     /** Loss of the whole model against each of its tensors (embedding, norms, every linear, classifier). */
     static void wholeModel(Architecture arch, ActivationQuant aq, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);

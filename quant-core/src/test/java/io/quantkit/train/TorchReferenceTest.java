@@ -28,7 +28,8 @@ class TorchReferenceTest {
             Architecture arch = new Architecture(cfg.get("dim").asInt(), cfg.get("hidden_dim").asInt(),
                     cfg.get("n_layers").asInt(), cfg.get("n_heads").asInt(), cfg.get("n_kv_heads").asInt(),
                     cfg.get("vocab_size").asInt(), cfg.get("seq_len").asInt(), cfg.get("shared_classifier").asBoolean(),
-                    (float) cfg.get("norm_eps").asDouble(), (float) cfg.get("rope_theta").asDouble());
+                    (float) cfg.get("norm_eps").asDouble(), (float) cfg.get("rope_theta").asDouble(),
+                    cfg.path("sub_norms").asBoolean(false));
             int batch = c.get("batch").asInt();
             TrainModel m = new TrainModel(arch, batch, arch.seqLen(), ActivationQuant.NONE);
             float[] p = new float[m.layout().size()];
@@ -62,6 +63,6 @@ class TorchReferenceTest {
             }
             cases++;
         }
-        assertEquals(2, cases);
+        assertEquals(3, cases);
     }
 }
