@@ -23,6 +23,7 @@ import picocli.CommandLine.Spec;
             CompareCommand.class,
             CalibrateCommand.class,
             QatCommand.class,
+            TrainCommand.class,
             JshellCommand.class,
             CompletionCommand.class,
             CliDocsCommand.class,

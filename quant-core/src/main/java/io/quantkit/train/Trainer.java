@@ -33,6 +33,7 @@ public final class Trainer {
     private final float[] adamV;
     private final int[] window;
     private int step;
+    private Evaluator evaluator;
 
     /** One line of the log. {@code evalLoss} is NaN on steps without evaluation. */
     public record StepLog(int step, double lr, double loss, double gradNorm, double evalLoss, long tokens,
@@ -53,6 +54,12 @@ public final class Trainer {
             return String.format(Locale.ROOT, "%d,%.6g,%.6f,%.6f,%s,%d,%.3f,%.1f", step, lr, loss, gradNorm, ev, tokens,
                     seconds, seconds > 0 ? tokens / seconds : 0.0);
         }
+    }
+
+    /** Scores the forward-pass weights on held-out text (mean loss in nats), in place of {@link #evaluate}. */
+    @FunctionalInterface
+    public interface Evaluator {
+        double meanLoss(Parallel par, float[] forwardWeights);
     }
 
     /** Receives one {@link StepLog} per step. */
@@ -148,6 +155,14 @@ public final class Trainer {
         Checkpoint.save(file, new Checkpoint.State(arch, step, params, adamM, adamV));
     }
 
+    /**
+     * Evaluates with {@code e} (every {@code evalEvery} steps and after the last) instead of the built-in windows over
+     * the held-out stream; null restores the built-in evaluation.
+     */
+    public void evaluateWith(Evaluator e) {
+        this.evaluator = e;
+    }
+
     /** Steps done so far. */
     public int step() {
         return step;
@@ -204,9 +219,10 @@ public final class Trainer {
             adamw(lr);
             step++;
             tokens += (long) opt.batch() * opt.seqLen() * opt.accumulation();
-            boolean evalNow = eval.length > opt.seqLen() && ((opt.evalEvery() > 0 && step % opt.evalEvery() == 0)
-                    || step == opt.steps());
-            double evalLoss = evalNow ? evaluate(par) : Double.NaN;
+            boolean evalNow = (evaluator != null || eval.length > opt.seqLen())
+                    && ((opt.evalEvery() > 0 && step % opt.evalEvery() == 0) || step == opt.steps());
+            double evalLoss = !evalNow ? Double.NaN
+                    : evaluator != null ? evaluator.meanLoss(par, forwardWeights()) : evaluate(par);
             if (listener != null) {
                 listener.onStep(new StepLog(step, lr, loss, norm, evalLoss, tokens, (System.nanoTime() - start) / 1e9));
             }

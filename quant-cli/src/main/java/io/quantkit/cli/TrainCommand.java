@@ -1,0 +1,495 @@
+package io.quantkit.cli;
+
+import io.quantkit.io.convert.Converter;
+import io.quantkit.quant.Scheme;
+import io.quantkit.train.ActivationQuant;
+import io.quantkit.train.Architecture;
+import io.quantkit.train.Checkpoint;
+import io.quantkit.train.FakeQuant;
+import io.quantkit.train.Llama2cExport;
+import io.quantkit.train.Parallel;
+import io.quantkit.train.ParamLayout;
+import io.quantkit.train.Perplexity;
+import io.quantkit.train.TrainOptions;
+import io.quantkit.train.Trainer;
+import io.quantkit.train.corpus.BpeVocabulary;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code quant train --data TEXT --out MODEL}: trains a Llama-architecture model from scratch (float32, bf16 mixed
+ * precision, or BitNet b1.58), evaluates it on held-out text as it goes, checkpoints and resumes.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train a Llama-architecture model from scratch.",
+            "The first --eval-bytes of TEXT are the held-out text (llama.cpp's perplexity method, --ctx), the rest is "
+                + "training text (documents split on blank lines, BOS before each). The tokenizer is --tokenizer, or a "
+                + "BPE of the config's vocab size trained on the training text. Seeded: the same options and data give "
+                + "the same bytes on any thread count, and a run resumed from --checkpoint ends with the same weights as "
+                + "an uninterrupted one.",
+            "--precision bf16 trains with float32 master weights and every matrix and linear-layer input rounded to "
+                + "bf16 in the forward pass (mixed precision); --bitnet trains BitNet b1.58: ternary absmean weights for "
+                + "the block's linear layers (straight-through gradient), 8-bit per-token absmax inputs, and an RMSNorm "
+                + "(SubLN) before wo and w2 so that every quantized layer reads normalized input. --baseline also "
+                + "trains the bf16 model of the same shape on the same windows and reports both.",
+            "OUT: .gguf (tokenizer inside) or .bin (llama2.c; the tokenizer is written beside it as tok<vocab>.bin); "
+                + "both load in eval, compare and convert. A --bitnet model is written as a .safetensors training "
+                + "checkpoint (its SubLN gains have no place in those formats)."},
+        footerHeading = "%nJSON (--json):%n",
+        footer = {
+            "  ppl, nll, eval_tokens, steps, train_tokens, train_seconds, train_tokens_per_s,",
+            "  parameters, precision, config {dim, hidden, layers, heads, kv_heads, vocab, seq_len},",
+            "  out, curve [{step, loss, eval_ppl}], and with --baseline: baseline_ppl,",
+            "  baseline_curve",
+        })
+final class TrainCommand implements Callable<Integer> {
+    /** The config keys and their defaults (the shape of stories260K). */
+    static final Map<String, Integer> DEFAULT_CONFIG = defaults();
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    OutputOptions output;
+
+    @Mixin
+    ThreadsOption threads;
+
+    @Option(names = "--data", required = true, paramLabel = "TEXT", description = "UTF-8 text: held-out part first, then training text.")
+    Path data;
+
+    @Option(names = "--out", required = true, paramLabel = "MODEL", description = "Where to write the model (.gguf or .bin; .safetensors for --bitnet).")
+    Path out;
+
+    @Option(names = "--config", paramLabel = "K=V,...", description = "Model shape: dim, hidden, layers, heads, kv_heads, vocab, seq_len "
+            + "(default: dim=64,hidden=172,layers=5,heads=8,kv_heads=4,vocab=512,seq_len=256, the shape of stories260K).")
+    String config;
+
+    @Option(names = "--tokenizer", paramLabel = "TOK.bin", description = "Use this llama2.c tokenizer instead of training a BPE (its size sets vocab).")
+    Path tokenizer;
+
+    @Option(names = "--bitnet", description = "Train BitNet b1.58 (ternary weights, 8-bit activations, SubLN).")
+    boolean bitnet;
+
+    @Option(names = "--precision", defaultValue = "f32", paramLabel = "P", description = "f32 or bf16 (mixed precision); ignored with --bitnet (default: ${DEFAULT-VALUE}).")
+    String precision;
+
+    @Option(names = "--baseline", description = "Also train the bf16 model of the same shape on the same windows and report it.")
+    boolean baseline;
+
+    @Option(names = "--steps", defaultValue = "400", paramLabel = "N", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--batch", defaultValue = "16", paramLabel = "B", description = "Windows per step (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--ctx", defaultValue = "128", paramLabel = "N", description = "Perplexity context; training windows are N-1 tokens (default: ${DEFAULT-VALUE}).")
+    int ctx;
+
+    @Option(names = "--lr", defaultValue = "4e-3", paramLabel = "LR", description = "Peak learning rate, cosine to a tenth of it (default: ${DEFAULT-VALUE}).")
+    float lr;
+
+    @Option(names = "--warmup", defaultValue = "-1", paramLabel = "N", description = "Warmup steps (default: a tenth of --steps).")
+    int warmup;
+
+    @Option(names = "--weight-decay", defaultValue = "0.1", paramLabel = "W", description = "AdamW decoupled weight decay of the matrices (default: ${DEFAULT-VALUE}).")
+    float weightDecay;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "N", description = "Seed of the initial weights and the training windows (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--eval-bytes", defaultValue = "200000", paramLabel = "N", description = "Bytes at the start of TEXT kept for evaluation (default: ${DEFAULT-VALUE}).")
+    int evalBytes;
+
+    @Option(names = "--eval-every", defaultValue = "100", paramLabel = "N", description = "Evaluate every N steps, and after the last (default: ${DEFAULT-VALUE}).")
+    int evalEvery;
+
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "Write a training checkpoint (weights, AdamW moments, step) here: every --checkpoint-every steps and at the end.")
+    Path checkpoint;
+
+    @Option(names = "--checkpoint-every", defaultValue = "100", paramLabel = "N", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
+    int checkpointEvery;
+
+    @Option(names = "--resume", paramLabel = "FILE", description = "Continue from this checkpoint (same data and options).")
+    Path resume;
+
+    @Option(names = "--stop-at", defaultValue = "0", paramLabel = "N", description = "Stop after step N of the schedule, write --checkpoint and no model (0: run to the end).")
+    int stopAt;
+
+    @Option(names = "--log", paramLabel = "FILE.csv", description = "Write the training log (one line per step) here.")
+    Path log;
+
+    @Option(names = "--plot", paramLabel = "FILE.png", description = "Draw the held-out perplexity curve(s) here.")
+    Path plot;
+
+    @Option(names = "--force", description = "Overwrite OUT (and the tokenizer beside a .bin) if they exist.")
+    boolean force;
+
+    /** One evaluated point of a run. */
+    record Point(int step, double loss, double evalPpl) {
+    }
+
+    /** What one run produced. */
+    record Run(String precision, Architecture arch, float[] weights, ActivationQuant act, Perplexity.Result ppl,
+               List<Point> curve, double seconds, boolean finished) {
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        validate();
+        Map<String, Integer> cfg = parseConfig(config);
+        String ext = extension(out);
+        Path tokBeside = null;
+        if (bitnet) {
+            if (!ext.equals("safetensors")) {
+                throw new IllegalArgumentException("--bitnet writes a .safetensors training checkpoint, not ." + ext);
+            }
+        } else if (!ext.equals("gguf") && !ext.equals("bin")) {
+            throw new IllegalArgumentException("--out must end in .gguf or .bin, not " + out.getFileName());
+        }
+        if (Files.exists(out) && !force) {
+            throw new FileAlreadyExistsException(out + " exists (use --force to overwrite)");
+        }
+        byte[] all = Files.readAllBytes(data);
+        if (all.length <= evalBytes) {
+            throw new IllegalArgumentException(data + " has " + all.length + " bytes, not more than --eval-bytes ("
+                    + evalBytes + ")");
+        }
+        String evalText = new String(Arrays.copyOf(all, evalBytes), StandardCharsets.UTF_8);
+        String trainText = new String(all, evalBytes, all.length - evalBytes, StandardCharsets.UTF_8);
+        BpeVocabulary vocab;
+        if (tokenizer != null) {
+            byte[] tb = Files.readAllBytes(tokenizer);
+            vocab = BpeVocabulary.fromTokBin(tb, countTokens(tb));
+            if (config != null && config.contains("vocab=") && cfg.get("vocab") != vocab.size()) {
+                throw new IllegalArgumentException("--config vocab=" + cfg.get("vocab") + " but " + tokenizer + " has "
+                        + vocab.size() + " tokens");
+            }
+            cfg.put("vocab", vocab.size());
+        } else {
+            vocab = BpeVocabulary.train(documentsOf(trainText), cfg.get("vocab"));
+        }
+        if (ext.equals("bin")) {
+            tokBeside = out.toAbsolutePath().getParent().resolve("tok" + vocab.size() + ".bin");
+            if (Files.exists(tokBeside) && !force && !Arrays.equals(Files.readAllBytes(tokBeside), vocab.toTokBin())) {
+                throw new FileAlreadyExistsException(tokBeside + " exists with another tokenizer (use --force to overwrite)");
+            }
+        }
+        Architecture arch = Architecture.llama(cfg.get("dim"), cfg.get("hidden"), cfg.get("layers"), cfg.get("heads"),
+                cfg.get("kv_heads"), vocab.size(), cfg.get("seq_len"), true);
+        if (ctx - 1 > arch.seqLen()) {
+            throw new IllegalArgumentException("--ctx (" + ctx + ") needs seq_len of at least " + (ctx - 1) + ", the config has "
+                    + arch.seqLen());
+        }
+        int[] eval = vocab.encode(evalText, true);
+        int[] train = QatCommand.documents(vocab, trainText);
+        if (eval.length < ctx) {
+            throw new IllegalArgumentException("the held-out text has " + eval.length + " tokens, fewer than one chunk of --ctx "
+                    + ctx);
+        }
+        int warm = warmup >= 0 ? warmup : Math.max(1, steps / 10);
+        TrainOptions opt = new TrainOptions(seed, steps, batch, ctx - 1, 1, lr, lr / 10, warm, weightDecay, 0.9f, 0.95f,
+                1e-8f, 1f, evalEvery, 0);
+        PrintWriter err = spec.commandLine().getErr();
+        String mainPrecision = bitnet ? "bitnet-b1.58" : precision;
+        Run main;
+        Run base = null;
+        try (Parallel par = Parallel.of(threads.threads());
+             Writer logWriter = log == null ? null : Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
+            if (logWriter != null) {
+                logWriter.write("run," + Trainer.StepLog.csvHeader() + "\n");
+            }
+            main = train(par, mainPrecision, arch, opt, train, eval, vocab, err, logWriter, checkpoint, resume);
+            if (!main.finished()) {
+                err.printf(Locale.ROOT, "train: stopped after step %d; continue with --resume %s%n", stopAt, checkpoint);
+                err.flush();
+                return ExitCodes.OK;
+            }
+            if (baseline) {
+                base = train(par, "bf16", arch, opt, train, eval, vocab, err, logWriter, null, null);
+            }
+        }
+        Path written = write(main, vocab, tokBeside);
+        if (plot != null) {
+            Chart c = Chart.xy("held-out perplexity (llama.cpp method, ctx " + ctx + ")", "step", "PPL").lines(true);
+            c.series(main.precision(), points(main.curve()));
+            if (base != null) {
+                c.series(base.precision(), points(base.curve()));
+            }
+            c.writePng(plot);
+        }
+        report(main, base, arch, opt, eval, written);
+        return ExitCodes.OK;
+    }
+
+    private void validate() {
+        if (steps < 1 || batch < 1 || evalBytes < 1 || evalEvery < 0 || checkpointEvery < 1 || stopAt < 0) {
+            throw new IllegalArgumentException("--steps, --batch, --eval-bytes and --checkpoint-every must be at least 1;"
+                    + " --eval-every and --stop-at at least 0");
+        }
+        if (stopAt > steps) {
+            throw new IllegalArgumentException("--stop-at (" + stopAt + ") is past --steps (" + steps + ")");
+        }
+        if (stopAt > 0 && checkpoint == null) {
+            throw new IllegalArgumentException("--stop-at needs --checkpoint (where to continue from)");
+        }
+        if (ctx < 4) {
+            throw new IllegalArgumentException("--ctx (" + ctx + ") must be at least 4");
+        }
+        if (!precision.equals("f32") && !precision.equals("bf16")) {
+            throw new IllegalArgumentException("--precision must be f32 or bf16, not '" + precision + "'");
+        }
+        if (!(lr > 0) || !Float.isFinite(lr)) {
+            throw new IllegalArgumentException("--lr (" + lr + ") must be a positive number");
+        }
+    }
+
+    /** Trains one run; returns with {@code finished = false} when {@code --stop-at} ended it early. */
+    private Run train(Parallel par, String prec, Architecture shape, TrainOptions opt, int[] train, int[] eval,
+                      BpeVocabulary vocab, PrintWriter err, Writer logWriter, Path ckpt, Path from) throws IOException {
+        boolean bit = prec.equals("bitnet-b1.58");
+        Architecture arch = shape.withSubNorms(bit);
+        FakeQuant fq = bit ? FakeQuant.of(Scheme.parse("ternary"), FakeQuant.Ste.PLAIN)
+                : prec.equals("bf16") ? FakeQuant.of(Scheme.parse("bf16"), FakeQuant.Ste.PLAIN, FakeQuant.Target.ALL_MATRICES)
+                : null;
+        ActivationQuant act = bit ? ActivationQuant.INT8_ABSMAX : prec.equals("bf16") ? ActivationQuant.BF16
+                : ActivationQuant.NONE;
+        Trainer t = new Trainer(arch, opt, train, new int[0], null, fq, act);
+        int bos = BpeVocabulary.BOS;
+        t.evaluateWith((p, w) -> Perplexity.llamaCpp(p, arch, w, act, eval, ctx, 8, bos).nll());
+        if (from != null) {
+            t.restore(Checkpoint.load(from));
+        }
+        List<Point> curve = new ArrayList<>();
+        int until = stopAt > 0 ? stopAt : opt.steps();
+        long startTokens = (long) t.step() * opt.batch() * opt.seqLen();
+        long t0 = System.nanoTime();
+        t.run(par, until, s -> {
+            if (logWriter != null) {
+                logWriter.write(prec + "," + s.csv() + "\n");
+                logWriter.flush();
+            }
+            boolean evaluated = !Double.isNaN(s.evalLoss());
+            if (evaluated) {
+                curve.add(new Point(s.step(), s.loss(), s.evalPpl()));
+            }
+            if (s.step() % 10 == 0 || evaluated || s.step() == until) {
+                double sec = (System.nanoTime() - t0) / 1e9;
+                err.printf(Locale.ROOT, "train %s: step %d/%d  loss %.4f  lr %.2e  %.0f tokens/s%s%n", prec, s.step(),
+                        opt.steps(), s.loss(), s.lr(), (s.tokens() - startTokens) / Math.max(1e-9, sec),
+                        evaluated ? String.format(Locale.ROOT, "  held-out PPL %.4f", s.evalPpl()) : "");
+                err.flush();
+            }
+            if (ckpt != null && (s.step() % checkpointEvery == 0 || s.step() == until)) {
+                t.save(ckpt);
+            }
+        });
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (t.step() < opt.steps()) {
+            return new Run(prec, arch, null, act, null, curve, seconds, false);
+        }
+        float[] w = t.forwardWeights();
+        Perplexity.Result r = Perplexity.llamaCpp(par, arch, w, act, eval, ctx, 8, bos);
+        float[] kept = bit ? t.params() : fq != null ? w : t.params();
+        return new Run(prec, arch, kept, act, r, curve, seconds, true);
+    }
+
+    /** Writes the model; returns the path written. */
+    private Path write(Run r, BpeVocabulary vocab, Path tokBeside) throws IOException {
+        Architecture arch = r.arch();
+        if (arch.subNorms()) {
+            // master weights: the ternary values and the int8 activations are recomputed from them exactly
+            Checkpoint.save(out, new Checkpoint.State(arch, steps, r.weights(), new float[r.weights().length],
+                    new float[r.weights().length]));
+            return out;
+        }
+        Path dir = out.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempDirectory(dir, ".quant-train-");
+        try {
+            Path bin = tmp.resolve("model.bin");
+            Path tok = tmp.resolve("tok.bin");
+            Llama2cExport.write(bin, arch, r.weights());
+            Files.write(tok, vocab.toTokBin());
+            if (extension(out).equals("gguf")) {
+                Converter.convert(bin, out, Converter.Options.of(Scheme.parse("f32")).withForce(true).withThreads(1));
+            } else {
+                Files.move(tok, tokBeside, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(bin, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            try (Stream<Path> s = Files.walk(tmp)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+        return out;
+    }
+
+    private void report(Run main, Run base, Architecture arch, TrainOptions opt, int[] eval, Path written) {
+        PrintWriter o = spec.commandLine().getOut();
+        long trainTokens = (long) opt.steps() * opt.batch() * opt.seqLen();
+        int params = new ParamLayout(main.arch()).size();
+        if (output.json()) {
+            Map<String, Object> j = new TreeMap<>();
+            j.put("ppl", main.ppl().ppl());
+            j.put("nll", main.ppl().nll());
+            j.put("eval_tokens", main.ppl().tokens());
+            j.put("steps", opt.steps());
+            j.put("train_tokens", trainTokens);
+            j.put("train_seconds", main.seconds());
+            j.put("train_tokens_per_s", trainTokens / Math.max(1e-9, main.seconds()));
+            j.put("parameters", params);
+            j.put("precision", main.precision());
+            Map<String, Object> c = new TreeMap<>();
+            c.put("dim", arch.dim());
+            c.put("hidden", arch.hiddenDim());
+            c.put("layers", arch.nLayers());
+            c.put("heads", arch.nHeads());
+            c.put("kv_heads", arch.nKvHeads());
+            c.put("vocab", arch.vocabSize());
+            c.put("seq_len", arch.seqLen());
+            j.put("config", c);
+            j.put("out", written.toString());
+            j.put("curve", curveJson(main.curve()));
+            if (base != null) {
+                j.put("baseline_ppl", base.ppl().ppl());
+                j.put("baseline_curve", curveJson(base.curve()));
+            }
+            Json.print(o, j);
+        } else {
+            o.printf(Locale.ROOT, "model         %s, %d parameters (dim %d, hidden %d, %d layers, %d/%d heads, vocab %d)%n",
+                    main.precision(), params, arch.dim(), arch.hiddenDim(), arch.nLayers(), arch.nHeads(), arch.nKvHeads(),
+                    arch.vocabSize());
+            o.printf(Locale.ROOT, "trained       %d steps, %d tokens, %.1f s%n", opt.steps(), trainTokens, main.seconds());
+            o.printf(Locale.ROOT, "held-out PPL  %.4f  (%d tokens, llama.cpp method, ctx %d)%n", main.ppl().ppl(),
+                    main.ppl().tokens(), ctx);
+            if (base != null) {
+                o.printf(Locale.ROOT, "bf16 PPL      %.4f  (same shape, same windows)%n", base.ppl().ppl());
+            }
+            o.printf(Locale.ROOT, "written       %s%n", written);
+        }
+        o.flush();
+    }
+
+    private static List<Map<String, Object>> curveJson(List<Point> curve) {
+        List<Map<String, Object>> l = new ArrayList<>();
+        for (Point p : curve) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("step", p.step());
+            m.put("loss", p.loss());
+            m.put("eval_ppl", p.evalPpl());
+            l.add(m);
+        }
+        return l;
+    }
+
+    private static List<Chart.Point> points(List<Point> curve) {
+        List<Chart.Point> l = new ArrayList<>();
+        for (Point p : curve) {
+            l.add(new Chart.Point(p.step(), p.evalPpl(), ""));
+        }
+        return l;
+    }
+
+    private static Map<String, Integer> defaults() {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        m.put("dim", 64);
+        m.put("hidden", 172);
+        m.put("layers", 5);
+        m.put("heads", 8);
+        m.put("kv_heads", 4);
+        m.put("vocab", 512);
+        m.put("seq_len", 256);
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** {@code dim=64,hidden=172,...} over the defaults; unknown keys and non-numbers are rejected. */
+    static Map<String, Integer> parseConfig(String spec) {
+        Map<String, Integer> m = new LinkedHashMap<>(DEFAULT_CONFIG);
+        if (spec == null || spec.isBlank()) {
+            return m;
+        }
+        for (String part : spec.split(",")) {
+            String[] kv = part.split("=", 2);
+            String key = kv[0].strip();
+            if (kv.length != 2 || !m.containsKey(key)) {
+                throw new IllegalArgumentException("--config entry '" + part + "' is not one of " + m.keySet() + " as key=value");
+            }
+            try {
+                m.put(key, Integer.parseInt(kv[1].strip()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--config " + key + " is not an integer: '" + kv[1] + "'", e);
+            }
+        }
+        if (m.get("vocab") < BpeVocabulary.BYTE0 + 256) {
+            throw new IllegalArgumentException("--config vocab (" + m.get("vocab") + ") must be at least "
+                    + (BpeVocabulary.BYTE0 + 256) + " (special tokens and the 256 byte tokens)");
+        }
+        return m;
+    }
+
+    /** Documents of {@code text} (blank-line separated) for BPE training. */
+    static List<String> documentsOf(String text) {
+        List<String> l = new ArrayList<>();
+        for (String d : text.split("\n\\s*\n")) {
+            String t = d.strip();
+            if (!t.isEmpty()) {
+                l.add(t);
+            }
+        }
+        return l;
+    }
+
+    /** Number of tokens in a llama2.c tok.bin (int32 max length, then per token: float score, int32 length, bytes). */
+    static int countTokens(byte[] tb) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(tb).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() < 4) {
+            throw new IllegalArgumentException("tokenizer file is too short");
+        }
+        b.getInt();
+        int n = 0;
+        while (b.remaining() > 0) {
+            if (b.remaining() < 8) {
+                throw new IllegalArgumentException("tokenizer file ends inside token " + n);
+            }
+            b.getFloat();
+            int len = b.getInt();
+            if (len < 0 || len > b.remaining()) {
+                throw new IllegalArgumentException("token " + n + " of the tokenizer has length " + len
+                        + ", more than the bytes left (" + b.remaining() + ")");
+            }
+            b.position(b.position() + len);
+            n++;
+        }
+        return n;
+    }
+
+    private static String extension(Path p) {
+        String n = p.getFileName().toString();
+        int dot = n.lastIndexOf('.');
+        return dot < 0 ? "" : n.substring(dot + 1).toLowerCase(Locale.ROOT);
+    }
+}
