@@ -23,6 +23,9 @@ import java.util.List;
  * </pre>
  */
 public final class DenseCodec implements Codec {
+    /** Values converted at a time: the chunk and its scratch copies stay in the L2 cache. */
+    private static final int CHUNK_VALUES = 1 << 14;
+
     private final Scheme scheme;
     private final DType dtype;
 
@@ -50,18 +53,26 @@ public final class DenseCodec implements Codec {
             throw new IllegalArgumentException("tensor of " + n + " elements is too large for one heap buffer");
         }
         ByteBuffer out = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
-        float[] chunk = new float[(int) Math.min(n, 1 << 16)];
+        float[] chunk = new float[(int) Math.min(n, CHUNK_VALUES)];
         short[] halves = dtype == DType.F32 ? null : new short[chunk.length];
         java.nio.FloatBuffer fb = out.asFloatBuffer();
         java.nio.ShortBuffer hb = out.asShortBuffer();
+        // bf16: the float bits reach an int[] through a native-order view (two bulk copies), where C2 vectorises
+        // the integer rounding; it does not vectorise Float.floatToRawIntBits in a loop
+        ByteBuffer scratch = dtype == DType.BF16 ? ByteBuffer.allocate(4 * chunk.length).order(ByteOrder.nativeOrder())
+                : null;
+        int[] bits = dtype == DType.BF16 ? new int[chunk.length] : null;
         for (long pos = 0; pos < n; pos += chunk.length) {
             int len = (int) Math.min(chunk.length, n - pos);
             source.dequantize(pos, chunk, 0, len);
             switch (dtype) {
                 case F32 -> fb.put(chunk, 0, len);
                 case BF16 -> {
+                    scratch.asFloatBuffer().put(0, chunk, 0, len);
+                    scratch.asIntBuffer().get(0, bits, 0, len);
+                    bf16Bits(bits, len);
                     for (int i = 0; i < len; i++) {
-                        halves[i] = Bf16.fromFloat(chunk[i]);
+                        halves[i] = (short) bits[i];
                     }
                     hb.put(halves, 0, len);
                 }
@@ -76,6 +87,21 @@ public final class DenseCodec implements Codec {
         out.position((int) bytes);
         out.flip();
         return new Dense(scheme, shape, StoredArray.of("values", dtype, shape, out));
+    }
+
+    /**
+     * {@code bits[i] = Bf16.fromFloat(intBitsToFloat(bits[i]))} for i &lt; n, in the low 16 bits: the same rounding
+     * (nearest, ties to even; a NaN keeps its sign and top payload and gets the quiet bit) without a branch, so
+     * the loop is integer arithmetic over one array.
+     */
+    static void bf16Bits(int[] bits, int n) {
+        for (int i = 0; i < n; i++) {
+            int b = bits[i];
+            int rounded = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+            int quietNaN = (b >>> 16) | 0x0040;
+            int isNaN = (0x7f800000 - (b & 0x7fffffff)) >> 31; // all ones when |b| > 0x7f800000
+            bits[i] = rounded ^ ((rounded ^ quietNaN) & isNaN);
+        }
     }
 
     @Override
@@ -126,14 +152,25 @@ public final class DenseCodec implements Codec {
             switch (dtype) {
                 case F32 -> buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(4 * base).asFloatBuffer()
                         .get(dst, off, len);
-                case BF16 -> {
-                    for (int i = 0; i < len; i++) {
-                        dst[off + i] = Bf16.toFloat(buf.getShort(2 * (base + i)));
-                    }
-                }
                 default -> {
-                    for (int i = 0; i < len; i++) {
-                        dst[off + i] = Fp16.toFloat(buf.getShort(2 * (base + i)));
+                    // bulk copy of the 16-bit codes, then a plain loop over a short[] (no per-element buffer access)
+                    java.nio.ShortBuffer codes = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).position(2 * base)
+                            .asShortBuffer();
+                    short[] h = new short[Math.min(len, CHUNK_VALUES)];
+                    boolean bf16 = dtype == DType.BF16;
+                    for (int done = 0; done < len; done += h.length) {
+                        int m = Math.min(h.length, len - done);
+                        codes.get(done, h, 0, m);
+                        int o = off + done;
+                        if (bf16) {
+                            for (int i = 0; i < m; i++) {
+                                dst[o + i] = Float.intBitsToFloat(h[i] << 16);
+                            }
+                        } else {
+                            for (int i = 0; i < m; i++) {
+                                dst[o + i] = Fp16.toFloat(h[i]);
+                            }
+                        }
                     }
                 }
             }
