@@ -16,16 +16,9 @@ final class CMath {
     static final float JUST_BELOW_HALF = 0.49999997f;
 
     /**
-     * max |x[o..o+n)| as a float, computed on the bit patterns: for non-negative floats the integer order of the
-     * bits is the numeric order, so an integer maximum (branch-free, vectorizable) gives the same value as the
-     * scan {@code amax = MAX(amax, fabsf(v))}. Input must be finite (NaN would win).
-     */
-    static float absMax(float[] x, int o, int n) {
-        return Float.intBitsToFloat(absMaxBits(x, o, n));
-    }
-
-    /**
-     * The bits of max |x[o..o+n)| (see {@link #absMax}); for any input, a NaN or infinity is present exactly when
+     * The bits of max |x[o..o+n)|, computed on the bit patterns: for non-negative floats the integer order of the
+     * bits is the numeric order, so an integer maximum (branch-free) gives the same value as the scan
+     * {@code amax = MAX(amax, fabsf(v))} for finite input. For any input, a NaN or infinity is present exactly when
      * the result exceeds {@link #MAX_FINITE_BITS}, so the scale scan doubles as the finiteness check.
      */
     static int absMaxBits(float[] x, int o, int n) {
