@@ -17,7 +17,7 @@ final class Ops {
     /** Columns of {@code C} one task updates at a time (keeps its four accumulator rows in L1). */
     private static final int TILE = 512;
     /** Rows at least this long take the kernel that adds two products per pass (the JIT unrolls it well from here). */
-    private static final int TWO_PASS_MIN = 256;
+    private static final int TWO_PASS_MIN = 160;
 
     /**
      * {@code C[m, n] (+)= Σ_k A[m, k] · B[k, n]} for row-major {@code A [M, K]} (row stride {@code lda}),
@@ -166,18 +166,29 @@ final class Ops {
 
     /**
      * {@code y[t, o] = Σ_i x[t, i] · W[o, i]} for {@code rows} rows, {@code W [out, in]} at {@code wOff}. Sums run
-     * over {@code i} in increasing order. Overwrites {@code y}. Computed as {@code yᵀ = W·xᵀ} so that the long
-     * dimension (rows) is the one the kernel runs along.
+     * over {@code i} in increasing order. Overwrites {@code y}. The kernel runs along the outputs when there are
+     * enough of them for its two-product form, otherwise along the rows (as {@code yᵀ = W·xᵀ}).
      */
     static void linear(Parallel par, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff, int rows, int in,
                        int out) {
-        gemm(par, w, wOff, in, 1, x, xOff, 1, in, y, yOff, 1, out, out, in, rows, false);
+        if (out >= TWO_PASS_MIN) { // y = x·Wᵀ along the outputs
+            gemm(par, x, xOff, in, 1, w, wOff, 1, in, y, yOff, out, 1, rows, in, out, false);
+        } else {
+            gemm(par, w, wOff, in, 1, x, xOff, 1, in, y, yOff, 1, out, out, in, rows, false);
+        }
     }
 
-    /** {@code dx[t, i] += Σ_o dy[t, o] · W[o, i]} (sums over {@code o} in increasing order), as {@code dxᵀ += Wᵀ·dyᵀ}. */
+    /**
+     * {@code dx[t, i] += Σ_o dy[t, o] · W[o, i]} (sums over {@code o} in increasing order), along the inputs or, for
+     * narrow layers, along the rows (as {@code dxᵀ += Wᵀ·dyᵀ}).
+     */
     static void linearBackwardInput(Parallel par, float[] dx, int dxOff, float[] dy, int dyOff, float[] w, int wOff,
                                     int rows, int in, int out) {
-        gemm(par, w, wOff, 1, in, dy, dyOff, 1, out, dx, dxOff, 1, in, in, out, rows, true);
+        if (in >= TWO_PASS_MIN) { // dx = dy·W along the inputs
+            gemm(par, dy, dyOff, out, 1, w, wOff, in, 1, dx, dxOff, in, 1, rows, out, in, true);
+        } else {
+            gemm(par, w, wOff, 1, in, dy, dyOff, 1, out, dx, dxOff, 1, in, in, out, rows, true);
+        }
     }
 
     /**
