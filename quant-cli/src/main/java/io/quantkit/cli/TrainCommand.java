@@ -380,11 +380,11 @@ final class TrainCommand implements Callable<Integer> {
             }
             Json.print(o, j);
         } else {
-            o.printf(Locale.ROOT, "model         %s, %d parameters (dim %d, hidden %d, %d layers, %d/%d heads, vocab %d)%n",
+            o.printf(Locale.ROOT, "model         %s, %,d parameters (dim %d, hidden %d, %d layers, %d/%d heads, vocab %d)%n",
                     main.precision(), params, arch.dim(), arch.hiddenDim(), arch.nLayers(), arch.nHeads(), arch.nKvHeads(),
                     arch.vocabSize());
-            o.printf(Locale.ROOT, "trained       %d steps, %d tokens, %.1f s%n", opt.steps(), trainTokens, main.seconds());
-            o.printf(Locale.ROOT, "held-out PPL  %.4f  (%d tokens, llama.cpp method, ctx %d)%n", main.ppl().ppl(),
+            o.printf(Locale.ROOT, "trained       %d steps, %,d tokens, %.1f s%n", opt.steps(), trainTokens, main.seconds());
+            o.printf(Locale.ROOT, "held-out PPL  %.4f  (%,d tokens, llama.cpp method, ctx %d)%n", main.ppl().ppl(),
                     main.ppl().tokens(), ctx);
             if (base != null) {
                 o.printf(Locale.ROOT, "bf16 PPL      %.4f  (same shape, same windows)%n", base.ppl().ppl());
