@@ -163,6 +163,41 @@ public final class Chart {
         }
     }
 
+    /**
+     * Writes {@code charts} stacked top to bottom into one PNG {@code width} pixels wide, each {@code height} pixels
+     * high (their own sizes are ignored), atomically.
+     */
+    public static void stacked(Path file, int width, int height, Chart... charts) throws IOException {
+        if (charts.length == 0 || (long) height * charts.length > MAX_SIDE) {
+            throw new IllegalArgumentException(String.format("%d charts of height %d do not fit %d pixels",
+                    charts.length, height, MAX_SIDE));
+        }
+        if (System.getProperty("java.awt.headless") == null) {
+            System.setProperty("java.awt.headless", "true");
+        }
+        BufferedImage all = new BufferedImage(width, height * charts.length, BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = all.createGraphics();
+        try {
+            for (int i = 0; i < charts.length; i++) {
+                g.drawImage(charts[i].size(width, height).render(), 0, i * height, null);
+            }
+        } finally {
+            g.dispose();
+        }
+        Path abs = file.toAbsolutePath();
+        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
+        try {
+            try (OutputStream os = Files.newOutputStream(tmp)) {
+                if (!ImageIO.write(all, "png", os)) {
+                    throw new IOException("no PNG writer in this JDK");
+                }
+            }
+            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
     /** Writes the PNG to {@code os} (not closed). */
     public void writePng(OutputStream os) throws IOException {
         BufferedImage img = render();

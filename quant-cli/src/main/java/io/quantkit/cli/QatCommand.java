@@ -2,19 +2,20 @@ package io.quantkit.cli;
 
 import io.quantkit.io.Checkpoint;
 import io.quantkit.io.Checkpoints;
+import io.quantkit.io.Container;
 import io.quantkit.io.TokenizerData;
+import io.quantkit.io.convert.Converter;
+import io.quantkit.io.convert.Recipe;
+import io.quantkit.model.ThreadPool;
 import io.quantkit.quant.Scheme;
 import io.quantkit.train.ActivationQuant;
 import io.quantkit.train.FakeQuant;
-import io.quantkit.train.Llama2cExport;
-import io.quantkit.train.LlamaWeights;
 import io.quantkit.train.Parallel;
 import io.quantkit.train.Qat;
 import io.quantkit.train.TrainOptions;
 import io.quantkit.train.Trainer;
 import io.quantkit.train.corpus.BpeVocabulary;
 import java.io.PrintWriter;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -40,15 +41,23 @@ import picocli.CommandLine.Spec;
 @Command(name = "qat", mixinStandardHelpOptions = true,
         description = {"Fine-tune with fake quantization and report what it wins back.",
             "The first --eval-bytes of TEXT are the evaluation text (llama.cpp's perplexity method, --ctx), the rest "
-                + "is training text (stories split on blank lines, BOS before each). Reports the bf16 baseline "
-                + "(weights and linear-layer inputs in bf16), PTQ (the scheme's weights, no training) and QAT "
-                + "perplexity, and recovered = (PTQ - QAT) / (PTQ - baseline).",
-            "OUT (.bin) receives the fine-tuned weights in llama2.c format, each linear weight holding exactly the "
-                + "value its quantized code decodes to (the scheme's own storage needs the quantized writers)."},
+                + "is training text (stories split on blank lines, BOS before each). Every figure is the perplexity "
+                + "of a model file evaluated as 'quant eval' does: baseline = the model converted to bf16; PTQ = "
+                + "the model converted to the scheme as 'quant convert' does (every 2-D weight, embedding and "
+                + "classifier included; --recipe adds rules); QAT = the fine-tuned model converted the same way, "
+                + "i.e. OUT itself. recovered = (PTQ - QAT) / (PTQ - baseline).",
+            "Training fake-quantizes each tensor with exactly the scheme the PTQ file stores it in; the gradient "
+                + "passes straight through (--clipped-ste: not where the quantizer clamps).",
+            "OUT's extension picks the container: .safetensors (every scheme) or .gguf (ggml types), the same "
+                + "file 'quant convert' writes, readable by eval, compare and convert (a safetensors model needs "
+                + "--tokenizer there)."},
         footerHeading = "%nJSON (--json):%n",
         footer = {
             "  scheme, f32_ppl, baseline_ppl, ptq_ppl, qat_ppl, recovered, steps,",
-            "  train_tokens, eval_tokens, train_seconds, train_tokens_per_s, out",
+            "  train_tokens, eval_tokens, train_seconds, train_cpu_seconds,",
+            "  train_tokens_per_s, lr, min_lr, warmup, weight_decay, distill, batch,",
+            "  out,",
+            "  formats: {tensor: stored format}",
         })
 final class QatCommand implements Callable<Integer> {
     @Spec
@@ -71,13 +80,16 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--scheme", required = true, paramLabel = "S", description = "Scheme to fake-quantize with, e.g. int4:group=32.")
     String scheme;
 
+    @Option(names = "--recipe", paramLabel = "FILE", description = "Extra conversion rules 'PATTERN SCHEME' (as convert --recipe), e.g. 'token_embd.weight f32'.")
+    Path recipe;
+
     @Option(names = "--data", required = true, paramLabel = "TEXT", description = "UTF-8 text: evaluation part first, then training text.")
     Path data;
 
-    @Option(names = "--out", required = true, paramLabel = "OUT.bin", description = "Where to write the fine-tuned model (llama2.c .bin).")
+    @Option(names = "--out", required = true, paramLabel = "OUT", description = "Where to write the quantized fine-tuned model (.safetensors or .gguf).")
     Path out;
 
-    @Option(names = "--force", description = "Overwrite OUT if it exists.")
+    @Option(names = "--force", description = "Overwrite OUT (and the --log/--plot files) if they exist.")
     boolean force;
 
     @Option(names = "--steps", defaultValue = "300", paramLabel = "N", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
@@ -89,11 +101,23 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--ctx", defaultValue = "128", paramLabel = "N", description = "Perplexity context; training windows are N-1 tokens (default: ${DEFAULT-VALUE}).")
     int ctx;
 
-    @Option(names = "--lr", defaultValue = "5e-4", paramLabel = "LR", description = "Peak learning rate, cosine to a tenth of it (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--lr", defaultValue = "5e-4", paramLabel = "LR", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     float lr;
+
+    @Option(names = "--min-lr", paramLabel = "LR", description = "Learning rate at the end of the cosine decay (default: a tenth of --lr).")
+    Float minLr;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "Warmup steps (default: a tenth of --steps).")
+    Integer warmup;
+
+    @Option(names = "--weight-decay", defaultValue = "0", paramLabel = "WD", description = "AdamW decoupled weight decay of the matrices (default: ${DEFAULT-VALUE}).")
+    float weightDecay;
 
     @Option(names = "--eval-bytes", defaultValue = "200000", paramLabel = "N", description = "Bytes at the start of TEXT kept for evaluation (default: ${DEFAULT-VALUE}).")
     int evalBytes;
+
+    @Option(names = "--eval-every", defaultValue = "0", paramLabel = "N", description = "Also measure the evaluation perplexity every N steps for the log and plot (0 = only the saved model; default: ${DEFAULT-VALUE}).")
+    int evalEvery;
 
     @Option(names = "--seed", defaultValue = "1", paramLabel = "N", description = "Seed of the training windows (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -101,34 +125,40 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--clipped-ste", description = "Zero the gradient of weights the quantizer clamps (int and ternary schemes).")
     boolean clippedSte;
 
-    @Option(names = "--act", defaultValue = "none", paramLabel = "A", description = "Activation fake quantization: none, bf16, int8_absmax (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--act", defaultValue = "none", paramLabel = "A", description = "Activation fake quantization during training: none, bf16, int8_absmax (the saved model is evaluated without it; default: ${DEFAULT-VALUE}).")
     ActivationQuant act;
+
+    @Option(names = "--distill", defaultValue = "0", paramLabel = "A", description = "Distil from the starting float model: the training target is (1-A) x the next token + A x the float model's probabilities (0 = labels only; default: ${DEFAULT-VALUE}).")
+    float distill;
 
     @Option(names = "--log", paramLabel = "FILE.csv", description = "Write the training log (one line per step) here.")
     Path log;
 
+    @Option(names = "--plot", paramLabel = "FILE.png", description = "Draw the loss and evaluation perplexity curves here (with --eval-every for the perplexity).")
+    Path plot;
+
     @Override
     public Integer call() throws Exception {
         Scheme s = Scheme.parse(scheme);
-        if (!out.getFileName().toString().endsWith(".bin")) {
-            throw new IllegalArgumentException("--out must end in .bin (llama2.c format), not " + out.getFileName());
+        if (Converter.outputContainer(out) == Container.GGUF && Converter.ggufType(s) == null) {
+            throw new IllegalArgumentException("scheme " + s + " cannot be stored in GGUF (GGUF takes f32, f16, bf16, "
+                    + "q8_0, q4_0, q4_1, tq1_0, tq2_0, mxfp4); write a .safetensors file instead");
         }
-        if (Files.exists(out) && !force) {
-            throw new FileAlreadyExistsException(out + " exists (use --force to overwrite)");
+        for (Path p : new Path[] {out, log, plot}) {
+            if (p != null && Files.exists(p) && !force) {
+                throw new FileAlreadyExistsException(p + " exists (use --force to overwrite)");
+            }
+        }
+        if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+            throw new IllegalArgumentException("--plot must end in .png, not " + plot.getFileName());
         }
         if (steps < 1 || batch < 1 || evalBytes < 1) {
             throw new IllegalArgumentException("--steps, --batch and --eval-bytes must be at least 1");
         }
-        LlamaWeights.Loaded m;
-        BpeVocabulary vocab;
-        int bos;
-        try (Checkpoint ck = Checkpoints.open(model, tokenizer)) {
-            m = LlamaWeights.from(ck);
-            TokenizerData td = ck.tokenizer().orElseThrow(() ->
-                    new IllegalArgumentException(model + " has no tokenizer (give --tokenizer TOK.bin)"));
-            vocab = BpeVocabulary.of(td.tokens(), td.scores());
-            bos = td.bosId();
+        if (evalEvery < 0) {
+            throw new IllegalArgumentException("--eval-every (" + evalEvery + ") cannot be negative");
         }
+        Recipe rules = recipe == null ? Recipe.empty() : Recipe.parse(Files.readString(recipe, StandardCharsets.UTF_8));
         byte[] all = Files.readAllBytes(data);
         if (all.length <= evalBytes) {
             throw new IllegalArgumentException(data + " has " + all.length + " bytes, not more than --eval-bytes ("
@@ -136,37 +166,44 @@ final class QatCommand implements Callable<Integer> {
         }
         String evalText = new String(Arrays.copyOf(all, evalBytes), StandardCharsets.UTF_8);
         String trainText = new String(all, evalBytes, all.length - evalBytes, StandardCharsets.UTF_8);
-        int[] eval = vocab.encode(evalText, true);
-        int[] train = documents(vocab, trainText);
-        TrainOptions opt = new TrainOptions(seed, steps, batch, ctx - 1, 1, lr, lr / 10, Math.max(1, steps / 10), 0f, 0.9f,
+        float min = minLr == null ? lr / 10 : minLr;
+        int warm = warmup == null ? Math.max(1, steps / 10) : warmup;
+        TrainOptions opt = new TrainOptions(seed, steps, batch, ctx - 1, 1, lr, min, warm, weightDecay, 0.9f,
                 0.95f, 1e-8f, 1f, 0, 0);
         PrintWriter err = spec.commandLine().getErr();
-        List<Trainer.Listener> listeners = new ArrayList<>();
-        Writer logWriter = log == null ? null : Files.newBufferedWriter(log, StandardCharsets.UTF_8);
         Qat.Report r;
-        try (Parallel par = Parallel.of(threads.threads())) {
-            if (logWriter != null) {
-                listeners.add(Trainer.csvLog(logWriter));
-            }
-            listeners.add(step -> {
-                if (step.step() % 10 == 0 || step.step() == steps) {
-                    err.printf(Locale.ROOT, "qat: step %d/%d  loss %.4f  lr %.2e  %.0f tokens/s%n", step.step(), steps,
-                            step.loss(), step.lr(), step.tokens() / Math.max(1e-9, step.seconds()));
+        TrainingCurves curves = TrainingCurves.to(log);
+        boolean done = false;
+        try (Checkpoint ck = Checkpoints.open(model, tokenizer);
+             Parallel par = Parallel.of(threads.threads());
+             ThreadPool pool = ThreadPool.create(threads.threads())) {
+            TokenizerData td = ck.tokenizer().orElseThrow(() ->
+                    new IllegalArgumentException(model + " has no tokenizer (give --tokenizer TOK.bin)"));
+            BpeVocabulary vocab = BpeVocabulary.of(td.tokens(), td.scores());
+            int[] eval = vocab.encode(evalText, true);
+            int[] train = documents(vocab, trainText);
+            Qat.Setup setup = new Qat.Setup(s, rules, clippedSte ? FakeQuant.Ste.CLIPPED : FakeQuant.Ste.PLAIN, act,
+                    distill, evalText, train, eval, ctx, evalEvery, opt);
+            r = Qat.run(par, pool, ck, setup, out, step -> {
+                curves.onStep(step);
+                if (step.step() % 10 == 0 || step.step() == steps || !Double.isNaN(step.evalLoss())) {
+                    err.printf(Locale.ROOT, "qat: step %d/%d  loss %.4f  lr %.2e  %.0f tokens/s%s%n", step.step(), steps,
+                            step.loss(), step.lr(), step.tokens() / Math.max(1e-9, step.seconds()),
+                            Double.isNaN(step.evalLoss()) ? "" : String.format(Locale.ROOT, "  eval PPL %.4f",
+                                    step.evalPpl()));
                     err.flush();
                 }
             });
-            r = Qat.run(par, m.architecture(), m.params(), s, clippedSte ? FakeQuant.Ste.CLIPPED : FakeQuant.Ste.PLAIN, act,
-                    train, eval, ctx, bos, opt, step -> {
-                        for (Trainer.Listener l : listeners) {
-                            l.onStep(step);
-                        }
-                    });
+            curves.finish();
+            done = true;
         } finally {
-            if (logWriter != null) {
-                logWriter.close();
+            if (!done) {
+                curves.abandon();
             }
         }
-        Llama2cExport.write(out, m.architecture(), r.qatWeights());
+        if (plot != null) {
+            curves.writePng(plot, "QAT " + r.scheme() + " of " + model.getFileName(), "bf16 baseline", r.baselinePpl());
+        }
         PrintWriter o = spec.commandLine().getOut();
         if (output.json()) {
             Map<String, Object> j = new TreeMap<>();
@@ -177,19 +214,27 @@ final class QatCommand implements Callable<Integer> {
             j.put("qat_ppl", r.qatPpl());
             j.put("recovered", r.recovered());
             j.put("steps", r.steps());
+            j.put("batch", batch);
+            j.put("lr", (double) lr);
+            j.put("min_lr", (double) min);
+            j.put("warmup", warm);
+            j.put("weight_decay", (double) weightDecay);
+            j.put("distill", (double) distill);
             j.put("train_tokens", r.trainTokens());
             j.put("eval_tokens", r.evalTokens());
             j.put("train_seconds", r.trainSeconds());
+            j.put("train_cpu_seconds", r.trainCpuSeconds());
             j.put("train_tokens_per_s", r.trainTokens() / Math.max(1e-9, r.trainSeconds()));
+            j.put("formats", new TreeMap<>(r.storedFormats()));
             j.put("out", out.toString());
             Json.print(o, j);
         } else {
             o.printf(Locale.ROOT, "scheme        %s%n", r.scheme());
             o.printf(Locale.ROOT, "f32 PPL       %.4f%n", r.f32Ppl());
-            o.printf(Locale.ROOT, "baseline PPL  %.4f  (bf16 weights and activations)%n", r.baselinePpl());
+            o.printf(Locale.ROOT, "baseline PPL  %.4f  (bf16 weights)%n", r.baselinePpl());
             o.printf(Locale.ROOT, "PTQ PPL       %.4f%n", r.ptqPpl());
-            o.printf(Locale.ROOT, "QAT PPL       %.4f  (%d steps, %d tokens, %.1f s)%n", r.qatPpl(), r.steps(),
-                    r.trainTokens(), r.trainSeconds());
+            o.printf(Locale.ROOT, "QAT PPL       %.4f  (%d steps, %d tokens, %.1f s, %.1f s CPU; of the saved file)%n",
+                    r.qatPpl(), r.steps(), r.trainTokens(), r.trainSeconds(), r.trainCpuSeconds());
             o.printf(Locale.ROOT, "recovered     %.1f%% of the PTQ loss%n", 100 * r.recovered());
             o.printf(Locale.ROOT, "written       %s%n", out);
         }

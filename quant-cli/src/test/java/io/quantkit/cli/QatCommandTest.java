@@ -1,5 +1,6 @@
 package io.quantkit.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,7 @@ import io.quantkit.train.corpus.StoryGenerator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,12 +36,15 @@ class QatCommandTest {
     }
 
     @Test
-    void reportsTheFourPerplexities(@TempDir Path dir) throws IOException {
+    void savesTheQuantizedModelThatEvalReproduces(@TempDir Path dir) throws IOException {
         Path[] f = tinyModel(dir);
-        Path out = dir.resolve("qat.bin");
+        Path out = dir.resolve("qat.safetensors");
+        Path log = dir.resolve("qat.csv");
+        Path png = dir.resolve("qat.png");
         CliRun r = CliRun.of("qat", f[0].toString(), "--tokenizer", f[1].toString(), "--scheme", "int:bits=3,group=8",
                 "--data", f[2].toString(), "--out", out.toString(), "--steps", "4", "--batch", "2", "--ctx", "16",
-                "--eval-bytes", "3000", "--lr", "1e-2", "--threads", "2", "--json");
+                "--eval-bytes", "3000", "--lr", "1e-2", "--threads", "2", "--eval-every", "2", "--log", log.toString(),
+                "--plot", png.toString(), "--json");
         JsonNode j = r.json();
         for (String k : List.of("baseline_ppl", "ptq_ppl", "qat_ppl", "recovered", "f32_ppl")) {
             assertTrue(j.get(k).isNumber(), k);
@@ -52,21 +57,49 @@ class QatCommandTest {
         assertEquals(rec, j.get("recovered").asDouble(), 1e-12);
         // an untrained model is close to uniform over the vocabulary
         assertEquals(Math.log(340), Math.log(j.get("f32_ppl").asDouble()), 0.2);
-        assertTrue(Files.size(out) == Files.size(f[0]), "same architecture written back");
         assertTrue(r.err().contains("qat: step 4/4"), r.err());
+        // every 2-D weight is stored in the scheme, norms stay f32
+        JsonNode formats = j.get("formats");
+        assertEquals("int:bits=3,group=8", formats.get("blk.0.attn_q.weight").asText());
+        assertEquals("int:bits=3,group=8", formats.get("token_embd.weight").asText());
+        assertEquals("F32", formats.get("blk.0.attn_norm.weight").asText());
+        // the saved file is a real quantized model: eval and compare read it, and eval gives exactly the QAT figure
+        String[] evalArgs = {"eval", out.toString(), "--tokenizer", f[1].toString(), "--data", f[2].toString(),
+            "--max-bytes", "3000", "--ctx", "16", "--json"};
+        assertEquals(j.get("qat_ppl").asDouble(), CliRun.of(evalArgs).json().get("ppl").asDouble(), 0.0);
+        // and PTQ is what convert + eval give for the starting model
+        Path ptq = dir.resolve("ptq.safetensors");
+        CliRun.of("convert", f[0].toString(), ptq.toString(), "--tokenizer", f[1].toString(), "-s", "int:bits=3,group=8",
+                "--quiet", "--json").json();
+        evalArgs[1] = ptq.toString();
+        assertEquals(j.get("ptq_ppl").asDouble(), CliRun.of(evalArgs).json().get("ppl").asDouble(), 0.0);
+        // log: a header and one line per step, perplexity at the evaluated steps
+        List<String> lines = Files.readAllLines(log);
+        assertEquals(5, lines.size(), String.join("\n", lines));
+        assertTrue(lines.get(0).startsWith("step,lr,loss"), lines.get(0));
+        assertEquals("", lines.get(1).split(",", -1)[5], "no evaluation at step 1");
+        assertEquals(j.get("qat_ppl").asDouble(), Double.parseDouble(lines.get(4).split(",", -1)[5]),
+                1e-3 * j.get("qat_ppl").asDouble(), "the curve's last point is the saved model up to summation order");
+        byte[] head = Arrays.copyOf(Files.readAllBytes(png), 4);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G'}, head);
     }
 
     @Test
     void badInputIsOneLineAndExitTwo(@TempDir Path dir) throws IOException {
         Path[] f = tinyModel(dir);
         String line = CliRun.of("qat", f[0].toString(), "--tokenizer", f[1].toString(), "--scheme", "int17",
-                "--data", f[2].toString(), "--out", dir.resolve("x.bin").toString()).assertBadInput();
+                "--data", f[2].toString(), "--out", dir.resolve("x.safetensors").toString()).assertBadInput();
         assertTrue(line.contains("int17"), line);
         line = CliRun.of("qat", f[0].toString(), "--tokenizer", f[1].toString(), "--scheme", "int4",
-                "--data", f[2].toString(), "--out", dir.resolve("x.gguf").toString()).assertBadInput();
-        assertTrue(line.contains(".bin"), line);
+                "--data", f[2].toString(), "--out", dir.resolve("x.bin").toString()).assertBadInput();
+        assertTrue(line.contains(".safetensors"), line);
         line = CliRun.of("qat", f[0].toString(), "--tokenizer", f[1].toString(), "--scheme", "int4",
-                "--data", f[2].toString(), "--out", f[0].toString()).assertBadInput();
+                "--data", f[2].toString(), "--out", dir.resolve("x.gguf").toString()).assertBadInput();
+        assertTrue(line.contains("GGUF"), line);
+        Path existing = Files.writeString(dir.resolve("old.safetensors"), "keep");
+        line = CliRun.of("qat", f[0].toString(), "--tokenizer", f[1].toString(), "--scheme", "int4",
+                "--data", f[2].toString(), "--out", existing.toString()).assertBadInput();
         assertTrue(line.contains("--force"), line);
+        assertEquals("keep", Files.readString(existing));
     }
 }

@@ -7,7 +7,10 @@ import io.quantkit.quant.Scheme;
 import io.quantkit.quant.SchemeKind;
 import io.quantkit.tensor.FloatTensor;
 import io.quantkit.tensor.Shape;
+import java.util.Collections;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * Fake quantization of weights for quantization-aware training. Before each forward pass the selected weights are
@@ -51,11 +54,46 @@ public final class FakeQuant {
     private final Scheme scheme;
     private final Ste ste;
     private final Target target;
+    /** Per-tensor schemes by llama.cpp tensor name (null: {@link #scheme} on the {@link #target} tensors). */
+    private final Map<String, Scheme> plan;
 
-    private FakeQuant(Scheme scheme, Ste ste, Target target) {
+    private FakeQuant(Scheme scheme, Ste ste, Target target, Map<String, Scheme> plan) {
         this.scheme = scheme;
         this.ste = Objects.requireNonNull(ste);
         this.target = Objects.requireNonNull(target);
+        this.plan = plan;
+    }
+
+    private FakeQuant(Scheme scheme, Ste ste, Target target) {
+        this(scheme, ste, target, null);
+    }
+
+    /**
+     * Fake quantization that follows a stored model: {@code plan} maps llama.cpp tensor names
+     * ({@code blk.0.attn_q.weight}, {@code token_embd.weight}, ...) to the scheme each tensor is stored in, e.g. the
+     * formats of a file {@code quant convert} wrote. Tensors stored as f32, or missing from the plan, stay float32.
+     * A tied classifier is the embedding: if the plan names {@code output.weight} too, both must have one scheme.
+     * {@code scheme} is the requested scheme (for reports).
+     */
+    public static FakeQuant ofPlan(Scheme scheme, Map<String, Scheme> plan, Ste ste) {
+        Map<String, Scheme> p = new TreeMap<>();
+        for (Map.Entry<String, Scheme> e : plan.entrySet()) {
+            if (e.getValue().kind() != SchemeKind.F32) {
+                p.put(e.getKey(), e.getValue());
+            }
+        }
+        return new FakeQuant(Objects.requireNonNull(scheme), ste, Target.ALL_MATRICES, Collections.unmodifiableMap(p));
+    }
+
+    /** The scheme tensor {@code e} is fake-quantized with, or null when it stays float32. */
+    public Scheme schemeFor(ParamLayout.Entry e) {
+        if (plan == null) {
+            return covers(e) ? scheme : null;
+        }
+        if (e.role() == ParamLayout.Role.NORM) {
+            return null;
+        }
+        return plan.get(LlamaWeights.ggufName(e));
     }
 
     /** Fake quantization of the linear layers with {@code scheme}. */
@@ -82,6 +120,9 @@ public final class FakeQuant {
 
     /** True when this tensor is fake-quantized. */
     public boolean covers(ParamLayout.Entry e) {
+        if (plan != null) {
+            return schemeFor(e) != null;
+        }
         return switch (e.role()) {
             case LINEAR -> true;
             case CLASSIFIER -> target != Target.LINEAR;
@@ -97,9 +138,16 @@ public final class FakeQuant {
     public void apply(ParamLayout layout, float[] master, float[] effective, float[] mask) {
         System.arraycopy(master, 0, effective, 0, master.length);
         java.util.Arrays.fill(mask, 1f);
+        if (plan != null && layout.architecture().sharedClassifier() && plan.containsKey("output.weight")
+                && !plan.get("output.weight").equals(plan.get("token_embd.weight"))) {
+            throw new IllegalArgumentException("the tied classifier is stored as " + plan.get("output.weight")
+                    + " but the embedding as " + plan.getOrDefault("token_embd.weight", Scheme.of(SchemeKind.F32))
+                    + "; one tensor cannot be trained in two formats");
+        }
         for (ParamLayout.Entry e : layout.entries()) {
-            if (covers(e)) {
-                quantizeTensor(master, e.offset(), e.rows(), e.cols(), effective, mask);
+            Scheme s = schemeFor(e);
+            if (s != null) {
+                quantizeTensor(s, master, e.offset(), e.rows(), e.cols(), effective, mask, true);
             }
         }
     }
@@ -109,11 +157,16 @@ public final class FakeQuant {
      * sets {@code mask} there (1 passes, 0 clipped; always 1 under {@link Ste#PLAIN}).
      */
     public void quantizeTensor(float[] w, int off, int rows, int cols, float[] out, float[] mask) {
-        quantizeTensor(w, off, rows, cols, out, mask, true);
+        quantizeTensor(scheme, w, off, rows, cols, out, mask, true);
     }
 
     /** As {@link #quantizeTensor(float[], int, int, int, float[], float[])}; {@code useCodec = false} forces the built-in grids. */
     void quantizeTensor(float[] w, int off, int rows, int cols, float[] out, float[] mask, boolean useCodec) {
+        quantizeTensor(scheme, w, off, rows, cols, out, mask, useCodec);
+    }
+
+    private void quantizeTensor(Scheme scheme, float[] w, int off, int rows, int cols, float[] out, float[] mask,
+                                boolean useCodec) {
         int n = rows * cols;
         for (int i = off; i < off + n; i++) {
             if (!Float.isFinite(w[i])) {
@@ -244,7 +297,7 @@ public final class FakeQuant {
 
     @Override
     public String toString() {
-        return "fake-quant " + scheme + " (" + ste.name().toLowerCase(java.util.Locale.ROOT) + " STE, "
+        return "fake-quant " + scheme + (plan == null ? "" : " as stored") + " (" + ste.name().toLowerCase(java.util.Locale.ROOT) + " STE, "
                 + target.name().toLowerCase(java.util.Locale.ROOT) + ")";
     }
 }

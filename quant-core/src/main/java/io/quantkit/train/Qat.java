@@ -1,58 +1,233 @@
 package io.quantkit.train;
 
+import io.quantkit.eval.EvalPlan;
+import io.quantkit.eval.Evaluator;
+import io.quantkit.eval.Method;
+import io.quantkit.eval.PerplexityResult;
+import io.quantkit.eval.Progress;
+import io.quantkit.io.Checkpoint;
+import io.quantkit.io.Checkpoints;
+import io.quantkit.io.TensorInfo;
+import io.quantkit.io.convert.Converter;
+import io.quantkit.io.convert.Recipe;
+import io.quantkit.model.LlamaLoader;
+import io.quantkit.model.LlamaModel;
+import io.quantkit.model.ThreadPool;
+import io.quantkit.model.Tokenizer;
 import io.quantkit.quant.Scheme;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * Quantization-aware fine-tuning and its report: the bf16 baseline, post-training quantization (PTQ) with the scheme,
- * then training with the scheme's fake quantization in the loop (QAT) and the same perplexity again.
+ * then training with the scheme's fake quantization in the loop (QAT), every figure measured the same way on a
+ * model file really stored in its format.
  *
- * <p>Baseline: every matrix rounded to bf16 and the linear layers' inputs rounded to bf16 (mixed-precision style;
- * RMSNorm gains, sums and softmax stay float32). PTQ and QAT: the linear layers' weights fake-quantized with the
- * scheme (embedding, norms and tied classifier stay float32), activations as chosen. Perplexity is llama.cpp's method
- * ({@link Perplexity#llamaCpp}). {@code recovered = (PTQ − QAT) / (PTQ − baseline)}: 1 means QAT closed the whole gap,
- * 0 means no gain, above 1 means QAT beat the baseline.
+ * <p>How each number is made (all with the inference model {@link LlamaModel} and llama.cpp's perplexity method,
+ * {@link Method#LLAMA_CPP}, on the same evaluation plan):
+ * <ul>
+ *   <li><b>baseline</b>: the starting weights converted to bf16 by {@link Converter} (every 2-D weight; norms stay
+ *       float32), as {@code quant compare}'s baseline;</li>
+ *   <li><b>PTQ</b>: the starting weights converted to the scheme by {@link Converter} (its default rules plus the
+ *       recipe: every 2-D weight, embedding and classifier included, in the scheme; norms float32; ggml rows that do not
+ *       fit a block fall back), the same file {@code quant convert} writes;</li>
+ *   <li><b>QAT</b>: training with each tensor fake-quantized with exactly the scheme the PTQ file stores it in (read
+ *       back from that file, see {@link FakeQuant#ofPlan}), then the trained float32 master weights converted the same
+ *       way into the output file, which is read back and evaluated. Quantizing the master weights gives the values
+ *       the training forward pass used, since both go through the same codec.</li>
+ * </ul>
+ * {@code recovered = (PTQ − QAT) / (PTQ − baseline)}: 1 means QAT closed the whole gap, 0 no gain, above 1 QAT beat
+ * the baseline. During training the evaluation perplexity is measured every {@code evalEvery} steps with the training
+ * model's forward pass over the fake-quantized weights ({@link Perplexity#llamaCpp}); it agrees with the saved file's to
+ * float-summation order.
  */
 public final class Qat {
     private Qat() {
     }
 
-    /** Everything {@code quant qat} reports. */
+    /** Everything {@code quant qat} reports. {@code storedFormats}: each tensor of the output and its format. */
     public record Report(String scheme, double f32Ppl, double baselinePpl, double ptqPpl, double qatPpl, double recovered,
-                         long evalTokens, int steps, long trainTokens, double trainSeconds, float[] qatWeights,
-                         float[] qatMasterWeights) {
+                         long evalTokens, int steps, long trainTokens, double trainSeconds, double trainCpuSeconds,
+                         Map<String, String> storedFormats) {
+        public Report {
+            storedFormats = Map.copyOf(storedFormats);
+        }
     }
 
     /**
-     * Runs the whole comparison.
+     * What to run.
      *
-     * @param weights    the starting float32 weights (not modified)
-     * @param train      training tokens (documents with BOS)
-     * @param eval       evaluation tokens (tokenized once, BOS first)
-     * @param ctx        perplexity context ({@code ctx - 1} is also the training window)
-     * @param actQuant   activation fake quantization during PTQ, QAT and their evaluation
+     * @param scheme    the scheme to quantize to
+     * @param recipe    extra conversion rules (as {@code quant convert --recipe}), or null
+     * @param ste       straight-through variant
+     * @param actQuant  activation fake quantization during training (the saved model is evaluated without it)
+     * @param distill   weight of the starting model's probabilities in the training target (0: labels only; 1: pure
+     *                  distillation from the float model, see {@link Trainer#distillFrom})
+     * @param evalText  the evaluation text
+     * @param train     training tokens (documents with BOS)
+     * @param evalIds   the evaluation text's tokens (BOS first) for the curves during training
+     * @param ctx       perplexity context ({@code ctx - 1} is also the training window)
+     * @param evalEvery evaluate every this many steps during training (0: only the saved file at the end)
+     * @param opt       training options
      */
-    public static Report run(Parallel par, Architecture arch, float[] weights, Scheme scheme, FakeQuant.Ste ste,
-                             ActivationQuant actQuant, int[] train, int[] eval, int ctx, int bos, TrainOptions opt,
+    public record Setup(Scheme scheme, Recipe recipe, FakeQuant.Ste ste, ActivationQuant actQuant, float distill,
+                        String evalText, int[] train, int[] evalIds, int ctx, int evalEvery, TrainOptions opt) {
+        public Setup {
+            Objects.requireNonNull(scheme, "scheme");
+            recipe = recipe == null ? Recipe.empty() : recipe;
+            Objects.requireNonNull(ste, "ste");
+            Objects.requireNonNull(actQuant, "actQuant");
+            Objects.requireNonNull(evalText, "evalText");
+            train = train.clone();
+            evalIds = evalIds.clone();
+            Objects.requireNonNull(opt, "opt");
+            if (!(distill >= 0 && distill <= 1)) {
+                throw new IllegalArgumentException("distillation weight (" + distill + ") must lie in [0, 1]");
+            }
+            if (evalEvery < 0) {
+                throw new IllegalArgumentException("eval every (" + evalEvery + ") cannot be negative");
+            }
+        }
+    }
+
+    /**
+     * Runs the whole comparison on the open checkpoint {@code ck} and writes the QAT model to {@code out} (its extension
+     * picks the container, as for {@code quant convert}; replaced if it exists). {@code listener} receives every step;
+     * at evaluated steps {@code evalLoss} is the llama.cpp-method mean NLL of the fake-quantized weights.
+     */
+    public static Report run(Parallel par, ThreadPool pool, Checkpoint ck, Setup setup, Path out,
                              Trainer.Listener listener) throws IOException {
-        ParamLayout lay = new ParamLayout(arch);
-        int evalBatch = 8;
-        double f32 = Perplexity.llamaCpp(par, arch, weights, ActivationQuant.NONE, eval, ctx, evalBatch, bos).ppl();
-        float[] tmp = new float[weights.length];
-        float[] mask = new float[weights.length];
-        FakeQuant.of(Scheme.parse("bf16"), FakeQuant.Ste.PLAIN, FakeQuant.Target.ALL_MATRICES).apply(lay, weights, tmp, mask);
-        Perplexity.Result base = Perplexity.llamaCpp(par, arch, tmp, ActivationQuant.BF16, eval, ctx, evalBatch, bos);
-        FakeQuant fq = FakeQuant.of(scheme, ste);
-        fq.apply(lay, weights, tmp, mask);
-        double ptq = Perplexity.llamaCpp(par, arch, tmp, actQuant, eval, ctx, evalBatch, bos).ppl();
-        Trainer t = new Trainer(arch, opt, train, new int[0], weights, fq, actQuant);
-        long t0 = System.nanoTime();
-        t.run(par, opt.steps(), listener);
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        float[] qw = t.forwardWeights();
-        double qat = Perplexity.llamaCpp(par, arch, qw, actQuant, eval, ctx, evalBatch, bos).ppl();
-        double recovered = (ptq - qat) / (ptq - base.ppl());
-        return new Report(scheme.toString(), f32, base.ppl(), ptq, qat, recovered, base.tokens(), opt.steps(),
-                (long) opt.steps() * opt.batch() * opt.seqLen() * opt.accumulation(), seconds, qw, t.params());
+        Converter.outputContainer(out);
+        LlamaWeights.Loaded m = LlamaWeights.from(ck);
+        Architecture arch = m.architecture();
+        Tokenizer tok = LlamaLoader.tokenizer(ck);
+        EvalPlan plan = EvalPlan.of(tok, setup.evalText(), Method.LLAMA_CPP, setup.ctx(), 0);
+        Path dir = Files.createTempDirectory(out.toAbsolutePath().getParent(), ".qat");
+        try {
+            String stem = stem(ck.path());
+            Converter.Options conv = Converter.Options.of(setup.scheme()).withRecipe(setup.recipe()).withForce(true)
+                    .withThreads(Math.min(Converter.MAX_THREADS, pool.threads()));
+            double f32 = evaluate(LlamaLoader.weights(ck), plan, pool).ppl();
+            Path baseFile = dir.resolve("baseline.safetensors");
+            Converter.convert(ck, baseFile, Converter.Options.of(Scheme.parse("bf16")).withForce(true));
+            double base = evaluateFile(baseFile, plan, pool).ppl();
+            Path ptqFile = dir.resolve("ptq" + extension(out));
+            Converter.convert(ck, ptqFile, conv);
+            Map<String, Scheme> stored = new TreeMap<>();
+            PerplexityResult ptq;
+            try (Checkpoint p = Checkpoints.open(ptqFile)) {
+                for (TensorInfo t : p.tensors()) {
+                    stored.put(t.name(), Scheme.parse(t.format()));
+                }
+                ptq = evaluate(LlamaLoader.weights(p), plan, pool);
+            }
+            FakeQuant fq = FakeQuant.ofPlan(setup.scheme(), stored, setup.ste());
+            TrainOptions opt = setup.opt();
+            Trainer t = new Trainer(arch, opt, setup.train(), new int[0], m.params(), fq, setup.actQuant());
+            if (setup.distill() > 0) {
+                t.distillFrom(m.params(), setup.distill());
+            }
+            long cpu = 0;
+            double seconds = 0;
+            int every = setup.evalEvery() == 0 ? opt.steps() : setup.evalEvery();
+            while (t.step() < opt.steps()) {
+                int until = Math.min(opt.steps(), (t.step() / every + 1) * every);
+                Trainer.StepLog[] last = new Trainer.StepLog[1];
+                double before = seconds;
+                long cpu0 = processCpuNanos();
+                t.run(par, until, s -> {
+                    // seconds count training only, over all segments (evaluations excluded)
+                    Trainer.StepLog x = new Trainer.StepLog(s.step(), s.lr(), s.loss(), s.gradNorm(), Double.NaN,
+                            s.tokens(), before + s.seconds());
+                    if (s.step() < until) {
+                        listener.onStep(x);
+                    } else {
+                        last[0] = x;
+                    }
+                });
+                cpu += processCpuNanos() - cpu0;
+                Trainer.StepLog s = last[0];
+                seconds = s.seconds();
+                double nll = setup.evalEvery() == 0 ? Double.NaN
+                        : Perplexity.llamaCpp(par, arch, t.forwardWeights(), setup.actQuant(), setup.evalIds(),
+                                setup.ctx(), 8, tok.bos()).nll();
+                listener.onStep(new Trainer.StepLog(s.step(), s.lr(), s.loss(), s.gradNorm(), nll, s.tokens(),
+                        s.seconds()));
+            }
+            double cpuSeconds = cpu / 1e9;
+            Path trained = dir.resolve(stem + ".bin");
+            Llama2cExport.write(trained, arch, t.params());
+            Path tmpOut = dir.resolve("qat" + extension(out));
+            try (Checkpoint c = Checkpoints.open(trained)) {
+                Checkpoint withTok = ck.tokenizer().isPresent() ? c.withTokenizer(ck.tokenizer().get(), c.metadata()) : c;
+                try (Checkpoint w = withTok) {
+                    Converter.convert(w, tmpOut, conv);
+                }
+            }
+            Map<String, String> formats = new TreeMap<>();
+            PerplexityResult qat;
+            try (Checkpoint q = Checkpoints.open(tmpOut)) {
+                for (TensorInfo ti : q.tensors()) {
+                    formats.put(ti.name(), ti.format());
+                    if (!Scheme.parse(ti.format()).equals(stored.get(ti.name()))) {
+                        throw new IllegalStateException("tensor " + ti.name() + " was trained as " + stored.get(ti.name())
+                                + " but stored as " + ti.format());
+                    }
+                }
+                qat = evaluate(LlamaLoader.weights(q), plan, pool);
+            }
+            Files.move(tmpOut, out.toAbsolutePath(), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            double recovered = (ptq.ppl() - qat.ppl()) / (ptq.ppl() - base);
+            return new Report(setup.scheme().toString(), f32, base, ptq.ppl(), qat.ppl(), recovered, qat.tokens(),
+                    opt.steps(), (long) opt.steps() * opt.batch() * opt.seqLen() * opt.accumulation(), seconds,
+                    cpuSeconds, formats);
+        } finally {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /** Perplexity of a model file by the plan (what {@code quant eval} computes for it). */
+    static PerplexityResult evaluateFile(Path file, EvalPlan plan, ThreadPool pool) throws IOException {
+        try (Checkpoint c = Checkpoints.open(file)) {
+            return evaluate(LlamaLoader.weights(c), plan, pool);
+        }
+    }
+
+    private static PerplexityResult evaluate(io.quantkit.model.LlamaWeights w, EvalPlan plan, ThreadPool pool) {
+        return Evaluator.run(LlamaModel.load(w), plan, pool, false, null, Progress.NONE).perplexity();
+    }
+
+    private static String extension(Path out) {
+        String n = String.valueOf(out.getFileName());
+        return n.substring(n.lastIndexOf('.'));
+    }
+
+    private static String stem(Path p) {
+        String n = String.valueOf(p.getFileName());
+        int dot = n.lastIndexOf('.');
+        return dot > 0 ? n.substring(0, dot) : n;
+    }
+
+    /** CPU time of the whole process (all threads), or of this thread where the JVM cannot tell. */
+    static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            long t = os.getProcessCpuTime();
+            if (t >= 0) {
+                return t;
+            }
+        }
+        return ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     }
 }

@@ -57,6 +57,8 @@ public final class TrainModel {
     private final int[] inputs;
     private final int[] targets;
     private boolean haveForward;
+    private float[] softTargets; // distillation targets [rows, vocab], or null
+    private float softWeight;
 
     // backward scratch
     private final float[] dx;
@@ -288,6 +290,50 @@ public final class TrainModel {
     }
 
     /**
+     * Distillation: from now on {@link #backward} takes the gradient of the cross-entropy against the target
+     * distribution {@code (1 − alpha)·onehot(label) + alpha·probs} instead of the label alone ({@code probs}: one
+     * probability row per position, {@code [batch*seqLen, vocab]}, e.g. a teacher's {@link #probabilities}; read, not
+     * copied, at each backward pass). {@code probs = null} returns to plain labels. The loss {@link #forward} reports
+     * stays the label's cross-entropy.
+     */
+    public void distill(float[] probs, float alpha) {
+        if (probs != null && probs.length != rows * arch.vocabSize()) {
+            throw new IllegalArgumentException("distillation targets have " + probs.length + " values, not rows x vocab = "
+                    + (long) rows * arch.vocabSize());
+        }
+        if (!(alpha >= 0 && alpha <= 1)) {
+            throw new IllegalArgumentException("distillation weight (" + alpha + ") must lie in [0, 1]");
+        }
+        this.softTargets = probs;
+        this.softWeight = alpha;
+    }
+
+    /** Writes the softmax of the last forward pass's logits to {@code out} ({@code [batch*seqLen, vocab]}). */
+    public void probabilities(Parallel par, float[] out) {
+        if (!haveForward) {
+            throw new IllegalStateException("probabilities need a forward pass first");
+        }
+        int V = arch.vocabSize();
+        par.forRange(rows, 2L * V, (from, to) -> {
+            for (int t = from; t < to; t++) {
+                int r = t * V;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < V; j++) {
+                    max = Math.max(max, logits[r + j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < V; j++) {
+                    sum += DetMath.exp(logits[r + j] - max);
+                }
+                double inv = 1.0 / sum;
+                for (int j = 0; j < V; j++) {
+                    out[r + j] = (float) (DetMath.exp(logits[r + j] - max) * inv);
+                }
+            }
+        });
+    }
+
+    /**
      * Backward pass of the last {@link #forward}: adds {@code gradScale · ∂(mean loss)/∂θ} into {@code grad} (the
      * same layout as {@code params}, which must be the array the forward pass used). Gradients reaching a
      * fake-quantized activation pass straight through to its input.
@@ -314,6 +360,23 @@ public final class TrainModel {
             return;
         }
         Ops.crossEntropy(par, logits, targets, 0, rows, V, rowLoss, dlogits, gradScale / scored);
+        if (softTargets != null) {
+            // target distribution (1 − α)·onehot + α·p: add α·s·(onehot − p) to the hard-label gradient s·(q − onehot)
+            float as = softWeight * gradScale / scored;
+            float[] p = softTargets;
+            par.forRange(rows, V, (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    if (targets[t] < 0) {
+                        continue;
+                    }
+                    int r = t * V;
+                    for (int j = 0; j < V; j++) {
+                        dlogits[r + j] -= as * p[r + j];
+                    }
+                    dlogits[r + targets[t]] += as;
+                }
+            });
+        }
         Ops.linearBackwardWeight(par, grad, lay.wcls, dlogits, 0, nf, 0, rows, d, V);
         Arrays.fill(dn, 0f);
         Ops.linearBackwardInput(par, dn, 0, dlogits, 0, params, lay.wcls, rows, d, V);

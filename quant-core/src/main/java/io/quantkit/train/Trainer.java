@@ -25,6 +25,9 @@ public final class Trainer {
     private final FakeQuant fakeQuant;
     private final TrainModel model;
     private final TrainModel evalModel;
+    private TrainModel teacherModel;
+    private float[] teacherWeights;
+    private float[] teacherProbs;
     private final float[] params;
     private final float[] effective;
     private final float[] mask;
@@ -163,6 +166,29 @@ public final class Trainer {
         this.evaluator = e;
     }
 
+    /**
+     * Distils from a teacher: before each micro-batch the teacher's weights {@code teacher} (copied; e.g. the float
+     * model a QAT run starts from) run forward on the same windows and the student's gradient is that of the
+     * cross-entropy against {@code (1 − alpha)·label + alpha·teacher probabilities} ({@link TrainModel#distill}).
+     * {@code alpha = 0} turns distillation off. The teacher is not part of a checkpoint.
+     */
+    public void distillFrom(float[] teacher, float alpha) {
+        if (teacher.length != layout.size()) {
+            throw new IllegalArgumentException("teacher weights have " + teacher.length + " floats but the model needs "
+                    + layout.size());
+        }
+        if (alpha == 0f) {
+            teacherModel = null;
+            teacherWeights = null;
+            model.distill(null, 0f);
+            return;
+        }
+        teacherWeights = teacher.clone();
+        teacherModel = new TrainModel(arch, opt.batch(), opt.seqLen(), ActivationQuant.NONE);
+        teacherProbs = new float[opt.batch() * opt.seqLen() * arch.vocabSize()];
+        model.distill(teacherProbs, alpha);
+    }
+
     /** Steps done so far. */
     public int step() {
         return step;
@@ -202,6 +228,10 @@ public final class Trainer {
             double loss = 0;
             for (int micro = 0; micro < opt.accumulation(); micro++) {
                 fillWindows(step, micro);
+                if (teacherModel != null) {
+                    teacherModel.forward(par, teacherWeights, window, 0);
+                    teacherModel.probabilities(par, teacherProbs);
+                }
                 loss += model.forward(par, effective, window, 0);
                 model.backward(par, effective, grad, 1f / opt.accumulation());
             }

@@ -1,0 +1,109 @@
+package io.quantkit.cli;
+
+import io.quantkit.train.Trainer;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The record of a training run, step by step, written as a CSV log and as PNG curves; {@code quant qat} and
+ * {@code quant train} share it.
+ *
+ * <p>CSV: the header of {@link Trainer.StepLog#csvHeader()} and one line per step ({@link Trainer.StepLog#csv()};
+ * the evaluation cells are empty at steps without an evaluation). PNG: two charts stacked in one image, the training
+ * loss per step with the evaluation loss at the evaluated steps (nats per token), and the evaluation perplexity;
+ * an optional horizontal reference line per chart (e.g. the baseline) is drawn as its own series. Both outputs are
+ * written atomically and are deterministic. Not thread-safe.
+ */
+public final class TrainingCurves implements Trainer.Listener {
+    private final List<Trainer.StepLog> steps = new ArrayList<>();
+    private final Path csv;
+    private final Writer csvOut;
+    private final Path csvTmp;
+
+    private TrainingCurves(Path csv) throws IOException {
+        this.csv = csv;
+        if (csv == null) {
+            this.csvTmp = null;
+            this.csvOut = null;
+        } else {
+            Path abs = csv.toAbsolutePath();
+            this.csvTmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
+            this.csvOut = Files.newBufferedWriter(csvTmp, StandardCharsets.UTF_8);
+            csvOut.write(Trainer.StepLog.csvHeader());
+            csvOut.write('\n');
+        }
+    }
+
+    /** Records steps; with {@code csv} not null, also streams them to that file (visible there after {@link #finish}). */
+    public static TrainingCurves to(Path csv) throws IOException {
+        return new TrainingCurves(csv);
+    }
+
+    @Override
+    public void onStep(Trainer.StepLog log) throws IOException {
+        steps.add(Objects.requireNonNull(log));
+        if (csvOut != null) {
+            csvOut.write(log.csv());
+            csvOut.write('\n');
+            csvOut.flush();
+        }
+    }
+
+    /** The steps recorded so far, in order. */
+    public List<Trainer.StepLog> steps() {
+        return List.copyOf(steps);
+    }
+
+    /** Closes the CSV and moves it into place. */
+    public void finish() throws IOException {
+        if (csvOut == null) {
+            return;
+        }
+        csvOut.close();
+        Files.move(csvTmp, csv.toAbsolutePath(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Drops the unfinished CSV (after a failure). */
+    public void abandon() throws IOException {
+        if (csvOut != null) {
+            csvOut.close();
+            Files.deleteIfExists(csvTmp);
+        }
+    }
+
+    /**
+     * Writes the two charts to {@code png}: loss (training per step, evaluation where evaluated) and evaluation
+     * perplexity; {@code refName}/{@code refPpl} (e.g. "bf16 baseline", 4.22), when {@code refName} is not null,
+     * add a flat reference series to the perplexity chart.
+     */
+    public void writePng(Path png, String title, String refName, double refPpl) throws IOException {
+        List<Chart.Point> train = new ArrayList<>();
+        List<Chart.Point> eval = new ArrayList<>();
+        List<Chart.Point> ppl = new ArrayList<>();
+        for (Trainer.StepLog s : steps) {
+            train.add(new Chart.Point(s.step(), s.loss(), ""));
+            if (!Double.isNaN(s.evalLoss())) {
+                eval.add(new Chart.Point(s.step(), s.evalLoss(), ""));
+                ppl.add(new Chart.Point(s.step(), s.evalPpl(), ""));
+            }
+        }
+        Chart loss = Chart.xy(title + ": loss", "step", "loss (nats/token)").lines(true).series("training", train);
+        if (!eval.isEmpty()) {
+            loss.series("evaluation", eval);
+        }
+        Chart p = Chart.xy(title + ": evaluation perplexity", "step", "perplexity").lines(true).series("evaluation", ppl);
+        if (refName != null && !steps.isEmpty()) {
+            int first = steps.get(0).step();
+            int last = steps.get(steps.size() - 1).step();
+            p.series(refName, List.of(new Chart.Point(Math.min(0, first), refPpl, ""), new Chart.Point(last, refPpl, "")));
+        }
+        Chart.stacked(png, 900, 450, loss, p);
+    }
+}
