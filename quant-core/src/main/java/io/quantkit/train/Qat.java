@@ -166,7 +166,8 @@ public final class Qat {
             Llama2cExport.write(trained, arch, t.params());
             Path tmpOut = dir.resolve("qat" + extension(out));
             try (Checkpoint c = Checkpoints.open(trained)) {
-                Checkpoint withTok = ck.tokenizer().isPresent() ? c.withTokenizer(ck.tokenizer().get(), c.metadata()) : c;
+                Checkpoint withTok = ck.tokenizer().isPresent()
+                        ? c.withTokenizer(ck.tokenizer().get(), c.metadata()) : c;
                 try (Checkpoint w = withTok) {
                     Converter.convert(w, tmpOut, conv);
                 }
