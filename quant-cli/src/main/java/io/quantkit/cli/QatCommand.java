@@ -55,8 +55,8 @@ import picocli.CommandLine.Spec;
         footer = {
             "  scheme, f32_ppl, baseline_ppl, ptq_ppl, qat_ppl, recovered, steps,",
             "  train_tokens, eval_tokens, train_seconds, train_cpu_seconds,",
-            "  train_tokens_per_s, lr, min_lr, warmup, weight_decay, distill, batch,",
-            "  out,",
+            "  train_tokens_per_s, lr, min_lr, warmup, weight_decay, distill, lsq,",
+            "  batch, out,",
             "  formats: {tensor: stored format}",
         })
 final class QatCommand implements Callable<Integer> {
@@ -131,6 +131,9 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--distill", defaultValue = "0", paramLabel = "A", description = "Distil from the starting float model: the training target is (1-A) x the next token + A x the float model's probabilities (0 = labels only; default: ${DEFAULT-VALUE}).")
     float distill;
 
+    @Option(names = "--lsq", description = "Learn the quantization scales (LSQ) of the symmetric int tensors, bounded by the PTQ range so the result stores exactly.")
+    boolean lsq;
+
     @Option(names = "--log", paramLabel = "FILE.csv", description = "Write the training log (one line per step) here.")
     Path log;
 
@@ -183,7 +186,7 @@ final class QatCommand implements Callable<Integer> {
             int[] eval = vocab.encode(evalText, true);
             int[] train = documents(vocab, trainText);
             Qat.Setup setup = new Qat.Setup(s, rules, clippedSte ? FakeQuant.Ste.CLIPPED : FakeQuant.Ste.PLAIN, act,
-                    distill, evalText, train, eval, ctx, evalEvery, opt);
+                    distill, lsq, evalText, train, eval, ctx, evalEvery, opt);
             r = Qat.run(par, pool, ck, setup, out, step -> {
                 curves.onStep(step);
                 if (step.step() % 10 == 0 || step.step() == steps || !Double.isNaN(step.evalLoss())) {
@@ -220,6 +223,7 @@ final class QatCommand implements Callable<Integer> {
             j.put("warmup", warm);
             j.put("weight_decay", (double) weightDecay);
             j.put("distill", (double) distill);
+            j.put("lsq", lsq);
             j.put("train_tokens", r.trainTokens());
             j.put("eval_tokens", r.evalTokens());
             j.put("train_seconds", r.trainSeconds());

@@ -70,6 +70,7 @@ public final class Qat {
      * @param actQuant  activation fake quantization during training (the saved model is evaluated without it)
      * @param distill   weight of the starting model's probabilities in the training target (0: labels only; 1: pure
      *                  distillation from the float model, see {@link Trainer#distillFrom})
+     * @param lsq       learn the scales of the symmetric int tensors ({@link Trainer#learnScales})
      * @param evalText  the evaluation text
      * @param train     training tokens (documents with BOS)
      * @param evalIds   the evaluation text's tokens (BOS first) for the curves during training
@@ -78,6 +79,7 @@ public final class Qat {
      * @param opt       training options
      */
     public record Setup(Scheme scheme, Recipe recipe, FakeQuant.Ste ste, ActivationQuant actQuant, float distill,
+                        boolean lsq,
                         String evalText, int[] train, int[] evalIds, int ctx, int evalEvery, TrainOptions opt) {
         public Setup {
             Objects.requireNonNull(scheme, "scheme");
@@ -131,6 +133,9 @@ public final class Qat {
             FakeQuant fq = FakeQuant.ofPlan(setup.scheme(), stored, setup.ste());
             TrainOptions opt = setup.opt();
             Trainer t = new Trainer(arch, opt, setup.train(), new int[0], m.params(), fq, setup.actQuant());
+            if (setup.lsq()) {
+                t.learnScales();
+            }
             if (setup.distill() > 0) {
                 t.distillFrom(m.params(), setup.distill());
             }
@@ -163,7 +168,7 @@ public final class Qat {
             }
             double cpuSeconds = cpu / 1e9;
             Path trained = dir.resolve(stem + ".bin");
-            Llama2cExport.write(trained, arch, t.params());
+            Llama2cExport.write(trained, arch, t.exportWeights());
             Path tmpOut = dir.resolve("qat" + extension(out));
             try (Checkpoint c = Checkpoints.open(trained)) {
                 Checkpoint withTok = ck.tokenizer().isPresent()
@@ -182,6 +187,7 @@ public final class Qat {
                                 + " but stored as " + ti.format());
                     }
                 }
+                checkDecodesTo(q, new ParamLayout(arch), t.forwardWeights());
                 qat = evaluate(LlamaLoader.weights(q), plan, pool);
             }
             Files.move(tmpOut, out.toAbsolutePath(), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
@@ -194,6 +200,23 @@ public final class Qat {
             try (Stream<Path> s = Files.walk(dir)) {
                 for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                     Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    /**
+     * Checks that every tensor of the saved model decodes to exactly the weights the training forward pass used (the
+     * fake-quantized values; float32 tensors as trained), so the reported QAT figure is that of the trained model.
+     */
+    static void checkDecodesTo(Checkpoint saved, ParamLayout lay, float[] forward) {
+        for (ParamLayout.Entry e : lay.entries()) {
+            String name = LlamaWeights.ggufName(e);
+            float[] got = saved.tensor(name).toFloatArray();
+            for (int i = 0; i < e.size(); i++) {
+                if (Float.floatToIntBits(got[i]) != Float.floatToIntBits(forward[e.offset() + i])) {
+                    throw new IllegalStateException("saved tensor " + name + " element " + i + " decodes to " + got[i]
+                            + " but training used " + forward[e.offset() + i]);
                 }
             }
         }

@@ -1,5 +1,6 @@
 package io.quantkit.train;
 
+import io.quantkit.quant.Scheme;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.file.Path;
@@ -28,6 +29,10 @@ public final class Trainer {
     private TrainModel teacherModel;
     private float[] teacherWeights;
     private float[] teacherProbs;
+    private LearnedScales lsq;
+    private float[] lsqGrad;
+    private float[] lsqM;
+    private float[] lsqV;
     private final float[] params;
     private final float[] effective;
     private final float[] mask;
@@ -153,8 +158,78 @@ public final class Trainer {
         step = s.step();
     }
 
+    /**
+     * Learns the quantization scales of the symmetric int tensors (LSQ, see {@link LearnedScales}), starting from the
+     * post-training scales; they are updated by AdamW with the weights' learning rate and no weight decay. Needs a
+     * weight fake quantization; call before the first step. Learned scales are not part of a checkpoint.
+     */
+    public void learnScales() {
+        if (fakeQuant == null) {
+            throw new IllegalStateException("learned scales need a weight fake quantization");
+        }
+        if (step != 0) {
+            throw new IllegalStateException("learned scales must be switched on before the first step");
+        }
+        lsq = LearnedScales.of(fakeQuant, layout, params);
+        lsqGrad = new float[lsq.size()];
+        lsqM = new float[lsq.size()];
+        lsqV = new float[lsq.size()];
+    }
+
+    private void applyFakeQuant() {
+        fakeQuant.apply(layout, params, effective, mask);
+        if (lsq != null) {
+            lsq.apply(params, effective, mask);
+        }
+    }
+
+    /**
+     * The weights to store: the master weights, except that tensors with learned scales hold their fake-quantized
+     * values (quantizing those with the scheme's codec reproduces the learned codes and scales exactly).
+     */
+    public float[] exportWeights() {
+        if (lsq == null) {
+            return params.clone();
+        }
+        float[] out = params.clone();
+        float[] eff = forwardWeights();
+        for (ParamLayout.Entry e : layout.entries()) {
+            Scheme s = fakeQuant.schemeFor(e);
+            if (s != null && isSymInt(s)) {
+                System.arraycopy(eff, e.offset(), out, e.offset(), e.size());
+            }
+        }
+        return out;
+    }
+
+    private static boolean isSymInt(Scheme s) {
+        return switch (s.kind()) {
+            case INT, INT4, INT8 -> s.param("mode").equals("sym");
+            default -> false;
+        };
+    }
+
+    private void adamwScales(double lr) {
+        double b1 = opt.beta1();
+        double b2 = opt.beta2();
+        double c1 = 1 - Math.pow(b1, step + 1);
+        double c2 = 1 - Math.pow(b2, step + 1);
+        float[] sc = lsq.scale;
+        for (int i = 0; i < sc.length; i++) {
+            double g = lsqGrad[i];
+            double m = b1 * lsqM[i] + (1 - b1) * g;
+            double v = b2 * lsqV[i] + (1 - b2) * g * g;
+            lsqM[i] = (float) m;
+            lsqV[i] = (float) v;
+            sc[i] = (float) Math.max(0.0, sc[i] - lr * (m / c1) / (Math.sqrt(v / c2) + opt.adamEps()));
+        }
+    }
+
     /** Saves weights, AdamW moments and the step count. */
     public void save(Path file) throws IOException {
+        if (lsq != null) {
+            throw new IllegalStateException("learned scales are not part of a checkpoint; a run with them cannot be saved");
+        }
         Checkpoint.save(file, new Checkpoint.State(arch, step, params, adamM, adamV));
     }
 
@@ -204,7 +279,7 @@ public final class Trainer {
         if (fakeQuant == null) {
             return params.clone();
         }
-        fakeQuant.apply(layout, params, effective, mask);
+        applyFakeQuant();
         return effective.clone();
     }
 
@@ -222,7 +297,7 @@ public final class Trainer {
         while (step < untilStep) {
             double lr = opt.learningRate(step);
             if (fakeQuant != null) {
-                fakeQuant.apply(layout, params, effective, mask);
+                applyFakeQuant();
             }
             Arrays.fill(grad, 0f);
             double loss = 0;
@@ -236,6 +311,9 @@ public final class Trainer {
                 model.backward(par, effective, grad, 1f / opt.accumulation());
             }
             loss /= opt.accumulation();
+            if (lsq != null) {
+                lsq.gradient(params, grad, lsqGrad);
+            }
             if (mask != null) {
                 FakeQuant.maskGradient(grad, mask);
             }
@@ -247,6 +325,9 @@ public final class Trainer {
                 }
             }
             adamw(lr);
+            if (lsq != null) {
+                adamwScales(lr);
+            }
             step++;
             tokens += (long) opt.batch() * opt.seqLen() * opt.accumulation();
             boolean evalNow = (evaluator != null || eval.length > opt.seqLen())
@@ -303,7 +384,7 @@ public final class Trainer {
      */
     public double evaluate(Parallel par) {
         if (fakeQuant != null) {
-            fakeQuant.apply(layout, params, effective, mask);
+            applyFakeQuant();
         }
         TrainModel m = evalModel;
         int windows = (eval.length - 1) / opt.seqLen();
