@@ -205,7 +205,11 @@ final class QatCommand implements Callable<Integer> {
             }
         }
         if (plot != null) {
-            curves.writePng(plot, "QAT " + r.scheme() + " of " + model.getFileName(), "bf16 baseline", r.baselinePpl());
+            Map<String, Double> refs = new java.util.LinkedHashMap<>();
+            refs.put("bf16 baseline", r.baselinePpl());
+            refs.put("PTQ", r.ptqPpl());
+            refs.put("QAT (saved file)", r.qatPpl());
+            curves.writePng(plot, "QAT " + r.scheme() + " of " + model.getFileName(), refs);
         }
         PrintWriter o = spec.commandLine().getOut();
         if (output.json()) {

@@ -80,10 +80,10 @@ public final class TrainingCurves implements Trainer.Listener {
 
     /**
      * Writes the two charts to {@code png}: loss (training per step, evaluation where evaluated) and evaluation
-     * perplexity; {@code refName}/{@code refPpl} (e.g. "bf16 baseline", 4.22), when {@code refName} is not null,
-     * add a flat reference series to the perplexity chart.
+     * perplexity; each entry of {@code references} (name → perplexity, e.g. "bf16 baseline" → 4.22, in the map's
+     * order) adds a flat reference series to the perplexity chart.
      */
-    public void writePng(Path png, String title, String refName, double refPpl) throws IOException {
+    public void writePng(Path png, String title, java.util.Map<String, Double> references) throws IOException {
         List<Chart.Point> train = new ArrayList<>();
         List<Chart.Point> eval = new ArrayList<>();
         List<Chart.Point> ppl = new ArrayList<>();
@@ -99,10 +99,13 @@ public final class TrainingCurves implements Trainer.Listener {
             loss.series("evaluation", eval);
         }
         Chart p = Chart.xy(title + ": evaluation perplexity", "step", "perplexity").lines(true).series("evaluation", ppl);
-        if (refName != null && !steps.isEmpty()) {
+        if (!steps.isEmpty()) {
             int first = steps.get(0).step();
             int last = steps.get(steps.size() - 1).step();
-            p.series(refName, List.of(new Chart.Point(Math.min(0, first), refPpl, ""), new Chart.Point(last, refPpl, "")));
+            for (java.util.Map.Entry<String, Double> r : references.entrySet()) {
+                p.series(r.getKey(), List.of(new Chart.Point(Math.min(0, first), r.getValue(), ""),
+                        new Chart.Point(last, r.getValue(), "")));
+            }
         }
         Chart.stacked(png, 900, 450, loss, p);
     }
