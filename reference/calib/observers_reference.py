@@ -201,6 +201,7 @@ def main(outdir):
         },
         'numpy': {
             'hist': [int(v) for v in hist],
+            'channel_mean_abs': [float(v) for v in np.mean(np.abs(np.concatenate(batches).astype(np.float64)), axis=0)],
             'percentile_99.9': percentile(hist, w, 99.9),
             'percentile_99.99': percentile(hist, w, 99.99),
             'percentile_99': percentile(hist, w, 99.0),

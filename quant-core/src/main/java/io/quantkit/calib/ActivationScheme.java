@@ -17,6 +17,8 @@ import java.util.Objects;
  *      observer=kl                         TensorRT's entropy calibration (least KL divergence, 128 levels)
  * fp8-e4m3[:...]                         the same, on the E4M3 grid (max 448) instead of int8's ±127
  * ...,smooth=0.5                         per-channel equalisation first (SmoothQuant, migration strength α)
+ * ...,smooth=awq                         per-channel equalisation first, searched for the weight scheme (AWQ)
+ * none:smooth=...                        equalisation with float32 inputs (what it costs or gains the weights)
  * </pre>
  * {@link #toString()} is canonical: format, then {@code dynamic} or {@code observer=...} with the parameters
  * that differ from their defaults, then {@code smooth}. Immutable.
@@ -51,18 +53,20 @@ public final class ActivationScheme {
     /** Default percentile. */
     public static final double DEFAULT_PERCENTILE = 99.99;
 
-    public static final ActivationScheme NONE = new ActivationScheme(Format.NONE, null, 0, Double.NaN);
+    public static final ActivationScheme NONE = new ActivationScheme(Format.NONE, null, 0, Double.NaN, false);
 
     private final Format format;
     private final Observer observer; // null: dynamic per token
     private final double param;      // c for ema, p for percentile, else 0
-    private final double smooth;     // NaN: no equalisation
+    private final double smooth;     // NaN: no SmoothQuant equalisation
+    private final boolean awq;
 
-    private ActivationScheme(Format format, Observer observer, double param, double smooth) {
+    private ActivationScheme(Format format, Observer observer, double param, double smooth, boolean awq) {
         this.format = format;
         this.observer = observer;
         this.param = param;
         this.smooth = smooth;
+        this.awq = awq;
     }
 
     /** Parses the spelling of the class comment; one clear sentence on a bad name, parameter or value. */
@@ -97,11 +101,24 @@ public final class ActivationScheme {
                 }
             }
         }
+        double smooth = Double.NaN;
+        boolean awq = false;
+        String a = given.remove("smooth");
+        if (a != null) {
+            if (a.equals("awq")) {
+                awq = true;
+            } else {
+                smooth = number("smooth", a, text);
+                if (!(smooth >= 0 && smooth <= 1)) {
+                    throw new IllegalArgumentException("smooth (" + a + ") must be awq or in [0, 1] in '" + text + "'");
+                }
+            }
+        }
         if (format == Format.NONE) {
             if (!given.isEmpty()) {
-                throw new IllegalArgumentException("activation scheme 'none' takes no parameters: '" + text + "'");
+                throw new IllegalArgumentException("activation scheme 'none' takes only smooth=: '" + text + "'");
             }
-            return NONE;
+            return a == null ? NONE : new ActivationScheme(Format.NONE, null, 0, smooth, awq);
         }
         boolean dynamic = given.containsKey("dynamic");
         if (dynamic && !given.remove("dynamic").isEmpty()) {
@@ -127,21 +144,13 @@ public final class ActivationScheme {
                 throw new IllegalArgumentException("p (" + p + ") must be in (0, 100] in '" + text + "'");
             }
         }
-        double smooth = Double.NaN;
-        String a = given.remove("smooth");
-        if (a != null) {
-            smooth = number("smooth", a, text);
-            if (!(smooth >= 0 && smooth <= 1)) {
-                throw new IllegalArgumentException("smooth (" + a + ") must be in [0, 1] in '" + text + "'");
-            }
-        }
         if (!given.isEmpty()) {
             String k = given.keySet().iterator().next();
             throw new IllegalArgumentException("activation scheme '" + text + "' has no parameter '" + k
                     + "' (accepted: dynamic, observer=minmax|ema|percentile|mse|kl, c= with ema, p= with percentile, "
                     + "smooth=)");
         }
-        return new ActivationScheme(format, observer, param, smooth);
+        return new ActivationScheme(format, observer, param, smooth, awq);
     }
 
     private static double number(String key, String v, String text) {
@@ -180,30 +189,36 @@ public final class ActivationScheme {
         return smooth;
     }
 
+    /** Whether SmoothQuant equalisation comes first ({@link #smooth()} is its α). */
     public boolean smoothed() {
         return !Double.isNaN(smooth);
     }
 
+    /** Whether AWQ equalisation (searched for the weight scheme) comes first. */
+    public boolean awq() {
+        return awq;
+    }
+
     /** Whether this scheme needs a calibration pass (static scales or equalisation). */
     public boolean needsCalibration() {
-        return observer != null || smoothed();
+        return observer != null || smoothed() || awq;
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof ActivationScheme s && s.format == format && s.observer == observer
-                && Double.compare(s.param, param) == 0 && Double.compare(s.smooth, smooth) == 0;
+                && Double.compare(s.param, param) == 0 && Double.compare(s.smooth, smooth) == 0 && s.awq == awq;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(format, observer, param, smooth);
+        return Objects.hash(format, observer, param, smooth, awq);
     }
 
     @Override
     public String toString() {
         if (format == Format.NONE) {
-            return "none";
+            return awq ? "none:smooth=awq" : smoothed() ? "none:smooth=" + plain(smooth) : "none";
         }
         StringBuilder sb = new StringBuilder(format.cliName).append(':');
         if (observer == null) {
@@ -218,6 +233,8 @@ public final class ActivationScheme {
         }
         if (smoothed()) {
             sb.append(",smooth=").append(plain(smooth));
+        } else if (awq) {
+            sb.append(",smooth=awq");
         }
         return sb.toString();
     }

@@ -9,7 +9,7 @@ import java.util.List;
  * calibration batches (a batch is one call of the model's observer hook: one forward of one sequence):
  *
  * <pre>
- * pass 1  rows; min, max over every value; per-channel absmax; each batch's min and max (in order)
+ * pass 1  rows; min, max over every value; per-channel absmax and mean |x|; each batch's min and max (in order)
  * pass 2  hist[b], b = min(BINS − 1, ⌊|x| · BINS / A⌋) computed in double, A = the absmax of pass 1
  *         (BINS bins of width w = A / BINS over [0, A]; all values in bin 0 when A = 0)
  * </pre>
@@ -28,16 +28,18 @@ public final class ActivationStats {
     private final double min;
     private final double max;
     private final double[] channelAbsmax;
+    private final double[] channelMeanAbs;
     private final double[] batchMin;
     private final double[] batchMax;
     private final long[] hist;
 
-    private ActivationStats(long rows, double min, double max, double[] channelAbsmax, double[] batchMin,
-                            double[] batchMax, long[] hist) {
+    private ActivationStats(long rows, double min, double max, double[] channelAbsmax, double[] channelMeanAbs,
+                            double[] batchMin, double[] batchMax, long[] hist) {
         this.rows = rows;
         this.min = min;
         this.max = max;
         this.channelAbsmax = channelAbsmax;
+        this.channelMeanAbs = channelMeanAbs;
         this.batchMin = batchMin;
         this.batchMax = batchMax;
         this.hist = hist;
@@ -63,6 +65,11 @@ public final class ActivationStats {
     /** Per input channel max |x_j| (SmoothQuant's activation statistic). */
     public double[] channelAbsmax() {
         return channelAbsmax.clone();
+    }
+
+    /** Per input channel mean |x_j| (AWQ's activation statistic). */
+    public double[] channelMeanAbs() {
+        return channelMeanAbs.clone();
     }
 
     public double[] batchMin() {
@@ -272,6 +279,7 @@ public final class ActivationStats {
         private double min = Double.POSITIVE_INFINITY;
         private double max = Double.NEGATIVE_INFINITY;
         private final double[] channelAbsmax;
+        private final double[] channelSumAbs;
         private final List<double[]> batches = new ArrayList<>();
         private long[] hist; // null during pass 1
         private double range;
@@ -282,6 +290,7 @@ public final class ActivationStats {
             }
             this.width = width;
             channelAbsmax = new double[width];
+            channelSumAbs = new double[width];
         }
 
         /** Adds one batch of {@code rows} rows of {@code width} floats from the start of {@code x}. */
@@ -302,6 +311,7 @@ public final class ActivationStats {
                         bmin = Math.min(bmin, v);
                         bmax = Math.max(bmax, v);
                         channelAbsmax[j] = Math.max(channelAbsmax[j], Math.abs(v));
+                        channelSumAbs[j] += Math.abs(v);
                     }
                 }
                 if (n > 0) {
@@ -338,8 +348,12 @@ public final class ActivationStats {
                 bmin[i] = batches.get(i)[0];
                 bmax[i] = batches.get(i)[1];
             }
-            return new ActivationStats(rows, rows == 0 ? 0 : min, rows == 0 ? 0 : max, channelAbsmax.clone(), bmin,
-                    bmax, Arrays.copyOf(hist, BINS));
+            double[] mean = new double[width];
+            for (int j = 0; j < width; j++) {
+                mean[j] = rows == 0 ? 0 : channelSumAbs[j] / rows;
+            }
+            return new ActivationStats(rows, rows == 0 ? 0 : min, rows == 0 ? 0 : max, channelAbsmax.clone(), mean,
+                    bmin, bmax, Arrays.copyOf(hist, BINS));
         }
     }
 }

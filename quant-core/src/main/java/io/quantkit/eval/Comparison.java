@@ -1,6 +1,10 @@
 package io.quantkit.eval;
 
 import io.quantkit.calib.ActivationCalibrator;
+import io.quantkit.calib.Awq;
+import io.quantkit.calib.Calibrator;
+import io.quantkit.calib.CalibrationProfile;
+import io.quantkit.calib.TensorStats;
 import io.quantkit.calib.ActivationQuantizer;
 import io.quantkit.calib.ActivationScheme;
 import io.quantkit.calib.ActivationStats;
@@ -140,7 +144,7 @@ public final class Comparison {
                 Row row;
                 Quantized q;
                 try {
-                    q = quantize(prep.weights(a), s);
+                    q = quantize(prep.weights(a, s), s);
                 } catch (IllegalArgumentException | UnsupportedOperationException e) {
                     row = skipped(s, act, e.getMessage());
                     rows.add(row);
@@ -151,7 +155,7 @@ public final class Comparison {
                     row = skipped(s, act, "no weight of this model has a shape " + s + " can store (all fell back: "
                             + String.join(", ", q.fallbacks) + ")");
                 } else {
-                    LlamaModel m = LlamaModel.load(q.weights).withInputQuantizer(prep.quantizer(a));
+                    LlamaModel m = LlamaModel.load(q.weights).withInputQuantizer(prep.quantizer(a, s));
                     Evaluator.Run r = Evaluator.run(m, plan, pool, false, baseRun.logProbs(), progress);
                     row = new Row(s.toString(), 8.0 * q.bytes / params, q.bytes, q.sqnrDb, r.perplexity(),
                             r.perplexity().ppl() - baseRun.perplexity().ppl(), r.divergence(),
@@ -171,15 +175,17 @@ public final class Comparison {
 
     /**
      * The calibration passes activation schemes need, each run once and shared between rows: statistics of the
-     * float model, equalised weights per migration strength, and statistics of each equalised model.
+     * float model (and its Gram matrices for AWQ), the equalised weights (per SmoothQuant α; per weight scheme for
+     * AWQ), and the statistics of each equalised model.
      */
     private static final class Prepared {
         private final LlamaWeights weights;
         private final List<int[]> calibration;
         private final ThreadPool pool;
         private Map<String, ActivationStats> floatStats;
-        private final Map<Double, LlamaWeights> smoothed = new TreeMap<>();
-        private final Map<Double, Map<String, ActivationStats>> smoothedStats = new TreeMap<>();
+        private Map<String, TensorStats> gram;
+        private final Map<String, LlamaWeights> equalised = new TreeMap<>();
+        private final Map<String, Map<String, ActivationStats>> equalisedStats = new TreeMap<>();
 
         Prepared(LlamaWeights weights, List<int[]> calibration, ThreadPool pool) {
             this.weights = weights;
@@ -194,30 +200,51 @@ public final class Comparison {
             return floatStats;
         }
 
-        /** The weights the scheme's row quantizes: equalised when the activation scheme asks for it. */
-        LlamaWeights weights(ActivationScheme a) {
-            if (!a.smoothed()) {
+        private Map<String, TensorStats> gram() {
+            if (gram == null) {
+                gram = new TreeMap<>();
+                for (Map.Entry<String, CalibrationProfile.Entry> e : Calibrator.run(weights, LlamaModel.load(weights),
+                        calibration, pool, Progress.NONE).entrySet()) {
+                    gram.put(e.getKey(), e.getValue().stats());
+                }
+            }
+            return gram;
+        }
+
+        /** The key of the equalised weights a row uses, or null for the weights as given. */
+        private static String key(ActivationScheme a, Scheme s) {
+            return a.smoothed() ? "smooth=" + a.smooth() : a.awq() ? "awq/" + s : null;
+        }
+
+        /** The weights the row quantizes: equalised when the activation scheme asks for it. */
+        LlamaWeights weights(ActivationScheme a, Scheme s) {
+            String key = key(a, s);
+            if (key == null) {
                 return weights;
             }
-            return smoothed.computeIfAbsent(a.smooth(), alpha -> {
-                Map<String, double[]> absmax = new TreeMap<>();
-                floatStats().forEach((k, v) -> absmax.put(k, v.channelAbsmax()));
-                return Smoothing.apply(weights, absmax, alpha);
+            return equalised.computeIfAbsent(key, k -> {
+                Map<String, double[]> x = new TreeMap<>();
+                if (a.awq()) {
+                    floatStats().forEach((n, v) -> x.put(n, v.channelMeanAbs()));
+                    return Awq.apply(weights, x, gram(), n -> QuantPolicy.target(n, s));
+                }
+                floatStats().forEach((n, v) -> x.put(n, v.channelAbsmax()));
+                return Smoothing.apply(weights, x, a.smooth());
             });
         }
 
-        /** The input quantizer of {@code a}, or null for float32 inputs. */
-        ActivationQuantizer quantizer(ActivationScheme a) {
+        /** The input quantizer of the row, or null for float32 inputs. */
+        ActivationQuantizer quantizer(ActivationScheme a, Scheme s) {
             if (a.isNone()) {
                 return null;
             }
             if (a.dynamic()) {
                 return ActivationQuantizer.dynamic(a.format());
             }
-            Map<String, ActivationStats> stats = a.smoothed()
-                    ? smoothedStats.computeIfAbsent(a.smooth(),
-                        alpha -> ActivationCalibrator.run(LlamaModel.load(weights(a)), calibration, pool))
-                    : floatStats();
+            String key = key(a, s);
+            Map<String, ActivationStats> stats = key == null ? floatStats()
+                    : equalisedStats.computeIfAbsent(key,
+                        k -> ActivationCalibrator.run(LlamaModel.load(weights(a, s)), calibration, pool));
             return ActivationQuantizer.fromStats(a, stats);
         }
     }

@@ -94,6 +94,15 @@ class ObserversTest {
     }
 
     @Test
+    void channelMeanAbsMatchesNumpy() {
+        double[] m = stats.channelMeanAbs();
+        JsonNode want = root.get("numpy").get("channel_mean_abs");
+        for (int j = 0; j < width; j++) {
+            assertEquals(want.get(j).asDouble(), m[j], 1e-12 * m[j], "channel " + j);
+        }
+    }
+
+    @Test
     void profileMinMaxMatchesTorchPerChannel() {
         // the calibration profile's per-channel statistics (TensorStats) against the same PyTorch observer
         TensorStats.Accumulator acc = new TensorStats.Accumulator(width);
