@@ -48,7 +48,8 @@ import picocli.CommandLine.Spec;
             "Weight-and-activation rows: --activations A (repeatable) measures every scheme again with the input of "
                 + "every linear layer (classifier included) fake-quantized: int8 or fp8-e4m3, per token "
                 + "(dynamic) or per tensor with static scales from an observer (minmax, ema, percentile, mse, kl) "
-                + "over --calibration-data, optionally after SmoothQuant equalisation (smooth=ALPHA). "
+                + "over --calibration-data, optionally after SmoothQuant (smooth=ALPHA) or AWQ (smooth=awq) "
+                + "equalisation. "
                 + "W8A8 is --schemes int8 --activations int8:observer=...; 'none' adds the weight-only row."},
         footerHeading = "%nJSON (--json):%n",
         footer = {
@@ -109,7 +110,8 @@ final class CompareCommand implements Callable<Integer> {
             description = "Also quantize linear-layer inputs, for every scheme (repeatable): none, int8 (= int8:dynamic, "
                     + "absmax per token), int8:observer=minmax|ema[,c=0.01]|percentile[,p=99.99]|mse|kl (static per "
                     + "tensor), the same with fp8-e4m3; add smooth=ALPHA for SmoothQuant equalisation "
-                    + "(e.g. int8:observer=kl,smooth=0.5).")
+                    + "(e.g. int8:observer=kl,smooth=0.5) or smooth=awq for AWQ-style equalisation searched for "
+                    + "each weight scheme; none:smooth=awq equalises with float32 inputs.")
     List<String> activations;
 
     @Option(names = "--calibration-data", paramLabel = "TEXT",
