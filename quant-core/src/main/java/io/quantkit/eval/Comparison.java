@@ -138,7 +138,7 @@ public final class Comparison {
         for (Scheme s : schemes) {
             for (ActivationScheme a : activations) {
                 index++;
-                String act = a.isNone() ? null : a.toString();
+                String act = a.equals(ActivationScheme.NONE) ? null : a.toString(); // none:smooth=... is named
                 listener.phase(act == null ? s.toString() : s + " + activations " + act, index, count + 1);
                 long start = System.nanoTime();
                 Row row;

@@ -133,6 +133,29 @@ class EvalTest {
         LlamaModel.load(w); // the original weights are untouched
     }
 
+    @Test
+    void activationRowsAreNamedAndEqualisationAloneChangesNothing() throws Exception {
+        LlamaWeights w = LlamaModelTestAccess.tinyWeights();
+        EvalPlan plan = remap(EvalPlan.of(CHARS, "the quick brown fox jumps over the lazy dog again and again",
+                Method.LLAMA_CPP, 16, 0), 37);
+        List<int[]> calib = List.of(new int[] {1, 5, 9, 2, 17, 3, 8, 8, 11, 20}, new int[] {1, 4, 4, 27, 6, 13, 0, 2});
+        try (ThreadPool pool = ThreadPool.create(2)) {
+            Comparison.Report r = Comparison.run(w, plan, List.of(Scheme.parse("f32")),
+                    List.of(io.quantkit.calib.ActivationScheme.NONE,
+                        io.quantkit.calib.ActivationScheme.parse("none:smooth=0.5"),
+                        io.quantkit.calib.ActivationScheme.parse("int8:observer=kl")), calib, pool,
+                    Comparison.Listener.NONE);
+            assertEquals(3, r.rows().size());
+            assertNull(r.rows().get(0).activations());
+            assertEquals("none:smooth=0.5", r.rows().get(1).activations());
+            assertEquals("int8:observer=kl", r.rows().get(2).activations());
+            // f32 weights with float inputs: equalisation alone leaves the perplexity as it was (float rounding)
+            assertEquals(r.rows().get(0).perplexity().ppl(), r.rows().get(1).perplexity().ppl(),
+                    1e-5 * r.rows().get(0).perplexity().ppl());
+            assertTrue(r.rows().get(2).divergence().meanKl() > r.rows().get(0).divergence().meanKl());
+        }
+    }
+
     static EvalPlan remap(EvalPlan p, int vocab) {
         return EvalPlan.of(new Tokenizer() {
             public int vocabSize() {
