@@ -1,7 +1,10 @@
 package io.quantkit.cli;
 
 import io.quantkit.calib.ActivationScheme;
+import io.quantkit.calib.CalibratedConversion;
 import io.quantkit.calib.CalibrationData;
+import io.quantkit.calib.CalibrationProfile;
+import io.quantkit.calib.MixedPrecision;
 import io.quantkit.calibration.DefaultModel;
 import io.quantkit.eval.Comparison;
 import io.quantkit.eval.Divergence;
@@ -11,12 +14,15 @@ import io.quantkit.eval.PerplexityResult;
 import io.quantkit.eval.Progress;
 import io.quantkit.io.Checkpoint;
 import io.quantkit.io.Checkpoints;
+import io.quantkit.io.convert.Recipe;
 import io.quantkit.model.LlamaLoader;
 import io.quantkit.model.LlamaWeights;
 import io.quantkit.model.ThreadPool;
 import io.quantkit.model.Tokenizer;
 import io.quantkit.quant.Scheme;
+import io.quantkit.tensor.Tensor;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,7 +56,16 @@ import picocli.CommandLine.Spec;
                 + "(dynamic) or per tensor with static scales from an observer (minmax, ema, percentile, mse, kl) "
                 + "over --calibration-data, optionally after SmoothQuant (smooth=ALPHA) or AWQ (smooth=awq) "
                 + "equalisation. "
-                + "W8A8 is --schemes int8 --activations int8:observer=...; 'none' adds the weight-only row."},
+                + "W8A8 is --schemes int8 --activations int8:observer=...; 'none' adds the weight-only row.",
+            "With --calibration PROFILE (from 'quant calibrate' on the same weights), int/int8/int4/int4-outliers "
+                + "(mode=sym) and q4_0 weights are quantized by --calib-method (GPTQ by default); the method "
+                + "column says what each row used (mse: a weight without statistics, the token embedding, got an "
+                + "MSE-optimal scale search).",
+            "--recipe FILE adds a row with one scheme (and method) per tensor, as 'quant convert --recipe' "
+                + "reads it. --target-bpw B measures each weight's sensitivity (ΔKLD on the first 4 sequences of "
+                + "--calibration-data) to each candidate, chooses per-weight schemes whose bytes fit B bits per "
+                + "weight (norms included), prints the plan, writes it as a recipe (--plan-out) and adds its row. "
+                + "With --recipe or --target-bpw and no --schemes, only those rows are measured."},
         footerHeading = "%nJSON (--json):%n",
         footer = {
             "  model, data, method, ctx, tokens (scored), parameters,",
@@ -58,7 +73,12 @@ import picocli.CommandLine.Spec;
             "  rows: [{scheme, bits_per_weight, bytes, sqnr_db, ppl, ppl_stderr,",
             "          delta_ppl, kld (mean), kld_median, kld_max, top1 (percent),",
             "          seconds, fallbacks: [\"tensor=scheme\"], skipped (null or reason),",
-            "          activations (null: float32 inputs; else e.g. int8:observer=kl,smooth=0.5)}],",
+            "          activations (null: float32 inputs; else e.g. int8:observer=kl,smooth=0.5),",
+            "          method (rtn, gptq, imatrix, mse, joined by +)}],",
+            "  profile (null or the --calibration profile path),",
+            "  plan (null, or with --target-bpw: {target_bpw, budget_bytes, bytes,",
+            "        predicted_kld, recipe, tensors: [{name, scheme, method, bytes,",
+            "        delta_kld}]}),",
             "  calibration: null or {data, samples, seed, ctx} (the pass of static scales and equalisation)",
         })
 final class CompareCommand implements Callable<Integer> {
@@ -70,6 +90,25 @@ final class CompareCommand implements Callable<Integer> {
 
     @Mixin
     ThreadsOption threads;
+
+    @Mixin
+    CalibrationOptions calibration;
+
+    @Option(names = "--recipe", paramLabel = "FILE",
+            description = "Add a row quantized by this recipe ('PATTERN SCHEME [METHOD]' per line, first match wins; "
+                    + "weights no rule matches stay float32).")
+    Path recipe;
+
+    @Option(names = "--target-bpw", paramLabel = "B",
+            description = "Plan mixed precision to B bits per weight (needs --calibration, --calibration-data and "
+                    + "--plan-out) and add the plan's row.")
+    Double targetBpw;
+
+    @Option(names = "--plan-out", paramLabel = "FILE", description = "With --target-bpw: where to write the plan's recipe.")
+    Path planOut;
+
+    @Option(names = "--force", description = "Replace an existing --plan-out file.")
+    boolean force;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "The model: GGUF, llama2.c .bin, safetensors (ours)"
             + " or a Hugging Face Llama folder.")
@@ -115,8 +154,8 @@ final class CompareCommand implements Callable<Integer> {
     List<String> activations;
 
     @Option(names = "--calibration-data", paramLabel = "TEXT",
-            description = "Calibration text for static activation scales and equalisation (UTF-8, or JSONL with a "
-                    + "\"text\" field); --samples sequences of --ctx tokens.")
+            description = "Calibration text for static activation scales, equalisation and --target-bpw's sensitivity "
+                    + "(UTF-8, or JSONL with a \"text\" field); --samples sequences of --ctx tokens.")
     Path calibrationData;
 
     @Option(names = "--samples", paramLabel = "N", defaultValue = "64",
@@ -131,16 +170,32 @@ final class CompareCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Method m = EvalCommand.parseMethod(spec, method);
         EvalCommand.checkLimits(spec, maxBytes, maxDocuments);
-        List<Scheme> list = schemes == null ? Comparison.defaultSchemes() : parseSchemes(spec, schemes);
+        if (targetBpw != null) {
+            if (!(targetBpw > 0 && targetBpw <= 32)) {
+                throw new ParameterException(spec.commandLine(), "--target-bpw (" + targetBpw + ") must be in (0, 32]");
+            }
+            if (!calibration.given() || calibrationData == null || planOut == null) {
+                throw new ParameterException(spec.commandLine(), "--target-bpw needs --calibration PROFILE, "
+                        + "--calibration-data TEXT and --plan-out FILE");
+            }
+            if (Files.exists(planOut) && !force) {
+                throw new java.nio.file.FileAlreadyExistsException(planOut.toString());
+            }
+        } else if (planOut != null) {
+            throw new ParameterException(spec.commandLine(), "--plan-out goes with --target-bpw");
+        }
+        calibration.method(); // bad usage before any work
+        List<Scheme> list = schemes == null ? recipe != null || targetBpw != null ? List.of()
+                : Comparison.defaultSchemes() : parseSchemes(spec, schemes);
         List<ActivationScheme> acts = parseActivations(spec, activations);
         boolean needsCalibration = acts.stream().anyMatch(ActivationScheme::needsCalibration);
         if (needsCalibration && calibrationData == null) {
             throw new ParameterException(spec.commandLine(), "--activations with an observer or smooth= needs "
                     + "--calibration-data TEXT");
         }
-        if (calibrationData != null && !needsCalibration) {
+        if (calibrationData != null && !needsCalibration && targetBpw == null) {
             throw new ParameterException(spec.commandLine(), "--calibration-data is only used by --activations with an "
-                    + "observer or smooth=");
+                    + "observer or smooth=, and by --target-bpw");
         }
         if (samples < 1) {
             throw new ParameterException(spec.commandLine(), "--samples (" + samples + ") must be at least 1");
@@ -206,15 +261,32 @@ final class CompareCommand implements Callable<Integer> {
             err.flush();
         }
         String text = EvalCommand.readText(dataPath, maxBytes);
+        Recipe rules = null;
+        if (recipe != null) {
+            if (!Files.isRegularFile(recipe)) {
+                throw new java.nio.file.NoSuchFileException(recipe.toString());
+            }
+            rules = Recipe.parse(Files.readString(recipe, StandardCharsets.UTF_8));
+        }
+        CalibrationProfile profile = calibration.read();
         try (Checkpoint cp = Checkpoints.open(modelPath, tokenizer);
              ThreadPool pool = ThreadPool.create(threads.threads())) {
             LlamaWeights w = LlamaLoader.weights(cp);
             Tokenizer tok = LlamaLoader.tokenizer(cp);
+            CalibratedConversion quantizer = calibration.quantizer(profile, w);
             int n = ctx != null ? ctx : Math.min(128, w.config().seqLen());
             EvalPlan plan = EvalCommand.plan(spec, tok, text, m, n, maxDocuments);
+            List<Comparison.Variant> variants = new ArrayList<>();
+            for (Scheme s : list) {
+                variants.add(Comparison.Variant.of(s));
+            }
+            if (rules != null) {
+                variants.add(Comparison.Variant.ofRecipe("recipe " + recipe.getFileName(), rules));
+            }
+            int rowCount = (variants.size() + (targetBpw != null ? 1 : 0)) * acts.size();
             err.printf(Locale.ROOT, "compare: %s, %s ctx %d, %,d scored tokens, %d rows + bf16 baseline, "
-                    + "%d threads%n", modelName, m.cliName(), plan.ctx(), plan.scoredTokens(), list.size() * acts.size(),
-                    pool.threads());
+                    + "%d threads%s%n", modelName, m.cliName(), plan.ctx(), plan.scoredTokens(), rowCount,
+                    pool.threads(), profile == null ? "" : ", weights calibrated by " + calibration.method().cliName());
             err.flush();
             List<int[]> calib = List.of();
             Map<String, Object> calibInfo = null;
@@ -227,12 +299,23 @@ final class CompareCommand implements Callable<Integer> {
                 calibInfo.put("seed", seed);
                 calibInfo.put("ctx", plan.ctx());
             }
-            Comparison.Report report = Comparison.run(w, plan, list, acts, calib, pool, listener(err));
+            MixedPrecision.Plan mixed = null;
+            if (targetBpw != null) {
+                mixed = plan(w, profile, calib, pool, err);
+                variants.add(Comparison.Variant.ofRecipe(String.format(Locale.ROOT, "plan %.2fbpw", targetBpw),
+                        Recipe.parse(mixed.recipe("plan"))));
+            }
+            Comparison.Report report = Comparison.run(w, plan, variants, acts, calib, pool, listener(err), quantizer);
             if (output.json()) {
                 Map<String, Object> j = json(report, modelName, dataName, note);
                 j.put("calibration", calibInfo);
+                j.put("profile", calibration.given() ? calibration.profile.toString() : null);
+                j.put("plan", mixed == null ? null : planJson(mixed));
                 Json.print(out, j);
             } else {
+                if (mixed != null) {
+                    printPlan(out, mixed);
+                }
                 printTable(out, report, modelName, dataName, note, calibInfo);
             }
             if (plot != null) {
@@ -244,6 +327,73 @@ final class CompareCommand implements Callable<Integer> {
             out.flush();
         }
         return ExitCodes.OK;
+    }
+
+    /** Measures sensitivities on the calibration sequences, chooses the plan for --target-bpw, writes its recipe. */
+    private MixedPrecision.Plan plan(LlamaWeights w, CalibrationProfile profile, List<int[]> calib, ThreadPool pool,
+                                     PrintWriter err) throws java.io.IOException {
+        CalibrationProfile.Provenance prov = profile.provenance();
+        if (!prov.dataSha256().isEmpty() && !CalibrationProfile.sha256(calibrationData).equals(prov.dataSha256())) {
+            err.println("compare: warning: " + calibrationData + " is not the text the profile was made from "
+                    + "(data_sha256 differs); sensitivities are measured on it anyway");
+        }
+        List<int[]> kl = calib.subList(0, Math.min(PLAN_SEQUENCES, calib.size()));
+        long params = 0;
+        long fixed = 0;
+        for (Tensor t : w.tensors().values()) {
+            params += t.shape().numel();
+            if (t.shape().rank() != 2) {
+                fixed += 4 * t.shape().numel(); // kept as float32, as compare stores them
+            }
+        }
+        long budget = (long) Math.floor(targetBpw * params / 8);
+        err.printf(Locale.ROOT, "compare: planning %.2f bits per weight (%,d bytes): sensitivity of each weight "
+                + "on %d calibration sequences%n", targetBpw, budget, kl.size());
+        Progress p = EvalCommand.progress(err, "  sensitivity");
+        Map<String, List<MixedPrecision.Option>> options = MixedPrecision.measure(w, profile, kl, pool, p::update);
+        MixedPrecision.Plan mixed = MixedPrecision.choose(options, fixed, budget);
+        String header = String.format(Locale.ROOT, "quant compare --target-bpw %s: %,d bytes of %,d allowed, "
+                + "predicted mean ΔKLD %.5f%nsensitivity: ΔKLD on %d sequences of the calibration text, one weight "
+                + "quantized at a time", targetBpw, mixed.bytes(), budget, mixed.predictedKld(), kl.size());
+        io.quantkit.io.AtomicOutput.writeString(planOut, mixed.recipe(header), force);
+        return mixed;
+    }
+
+    /** Calibration sequences whose ΔKLD measures a weight's sensitivity (the first of --calibration-data's). */
+    static final int PLAN_SEQUENCES = 4;
+
+    private void printPlan(PrintWriter out, MixedPrecision.Plan plan) {
+        out.printf(Locale.ROOT, "plan    %.2f bits per weight: %,d bytes of %,d allowed, predicted mean ΔKLD %.5f, "
+                + "written to %s%n", targetBpw, plan.bytes(), plan.budget(), plan.predictedKld(), planOut);
+        TextTable t = TextTable.of("tensor", "scheme", "method", ">bytes", ">ΔKLD");
+        for (Map.Entry<String, MixedPrecision.Option> e : plan.choice().entrySet()) {
+            MixedPrecision.Option o = e.getValue();
+            t.row(e.getKey(), o.candidate().scheme().toString(), o.candidate().method().cliName(),
+                    String.format(Locale.ROOT, "%,d", o.bytes()), String.format(Locale.ROOT, "%.6f", o.deltaKld()));
+        }
+        t.print(out);
+        out.println();
+    }
+
+    private Map<String, Object> planJson(MixedPrecision.Plan plan) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("target_bpw", targetBpw);
+        j.put("budget_bytes", plan.budget());
+        j.put("bytes", plan.bytes());
+        j.put("predicted_kld", plan.predictedKld());
+        j.put("recipe", planOut.toString());
+        List<Object> ts = new ArrayList<>();
+        for (Map.Entry<String, MixedPrecision.Option> e : plan.choice().entrySet()) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("name", e.getKey());
+            o.put("scheme", e.getValue().candidate().scheme().toString());
+            o.put("method", e.getValue().candidate().method().cliName());
+            o.put("bytes", e.getValue().bytes());
+            o.put("delta_kld", e.getValue().deltaKld());
+            ts.add(o);
+        }
+        j.put("tensors", ts);
+        return j;
     }
 
     /** Splits a scheme list on commas, keeping parameters with their scheme ({@code int4:group=64,asym,q4_0}). */
@@ -316,13 +466,14 @@ final class CompareCommand implements Callable<Integer> {
         }
         out.printf(Locale.ROOT, "baseline bf16: PPL %.4f ± %.4f%n%n", b.ppl(), b.pplStderr());
         boolean withActs = r.rows().stream().anyMatch(x -> x.activations() != null);
-        List<String> header = new ArrayList<>(List.of("scheme", ">bpw", ">bytes", ">SQNR dB", ">PPL", ">ΔPPL",
+        List<String> header = new ArrayList<>(List.of("scheme", "method", ">bpw", ">bytes", ">SQNR dB", ">PPL", ">ΔPPL",
                 ">mean KLD", ">top-1 %", ">seconds", "notes"));
         if (withActs) {
             header.add(1, "activations");
         }
         TextTable t = TextTable.of(header.toArray(new String[0]));
-        List<String> base = new ArrayList<>(List.of("bf16 (baseline)", f2(r.baseline().bitsPerWeight()),
+        List<String> base = new ArrayList<>(List.of("bf16 (baseline)", r.baseline().method(),
+                f2(r.baseline().bitsPerWeight()),
                 String.format(Locale.ROOT, "%,d", r.baseline().bytes()), f1(r.baseline().sqnrDb()), f4(b.ppl()), "-",
                 "-", "-", f1(r.baseline().seconds()), ""));
         if (withActs) {
@@ -334,7 +485,7 @@ final class CompareCommand implements Callable<Integer> {
             String label = row.activations() == null ? row.scheme() : row.scheme() + " + " + row.activations();
             String act = row.activations() == null ? "f32" : row.activations();
             if (row.skipped() != null) {
-                List<String> cells = new ArrayList<>(List.of(row.scheme(), "-", "-", "-", "-", "-", "-", "-", "-",
+                List<String> cells = new ArrayList<>(List.of(row.scheme(), "-", "-", "-", "-", "-", "-", "-", "-", "-",
                         "skipped (see below)"));
                 if (withActs) {
                     cells.add(1, act);
@@ -348,7 +499,7 @@ final class CompareCommand implements Callable<Integer> {
             if (!row.fallbacks().isEmpty()) {
                 notes.add(label + " fallbacks: " + String.join(", ", row.fallbacks()));
             }
-            List<String> cells = new ArrayList<>(List.of(row.scheme(), f2(row.bitsPerWeight()),
+            List<String> cells = new ArrayList<>(List.of(row.scheme(), row.method(), f2(row.bitsPerWeight()),
                     String.format(Locale.ROOT, "%,d", row.bytes()), f1(row.sqnrDb()), f4(row.perplexity().ppl()),
                     String.format(Locale.ROOT, "%+.4f", row.deltaPpl()), String.format(Locale.ROOT, "%.5f", d.meanKl()),
                     String.format(Locale.ROOT, "%.1f", 100 * d.top1()), f1(row.seconds()), fb));
@@ -416,6 +567,7 @@ final class CompareCommand implements Callable<Integer> {
             o.put("top1", d == null ? null : 100 * d.top1());
             o.put("seconds", row.seconds());
             o.put("fallbacks", row.fallbacks());
+            o.put("method", row.method());
             o.put("activations", row.activations());
             rows.add(o);
         }

@@ -1,11 +1,13 @@
 package io.quantkit.cli;
 
+import io.quantkit.calib.CalibrationProfile;
 import io.quantkit.io.Checkpoint;
 import io.quantkit.io.Checkpoints;
 import io.quantkit.io.convert.ConvertSummary;
 import io.quantkit.io.convert.Converter;
 import io.quantkit.io.convert.Recipe;
 import io.quantkit.io.convert.TensorReport;
+import io.quantkit.model.LlamaLoader;
 import io.quantkit.quant.Scheme;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -34,12 +36,17 @@ import picocli.CommandLine.Spec;
                 + "are kept as they are and every other tensor gets SCHEME; a recipe adds rules before those. "
                 + "A row that does not fill a block type falls back to a type that fits (reported per tensor) "
                 + "unless --strict. The output is written to a temporary file and renamed at the end; the "
-                + "same input gives the same bytes for any --threads."},
+                + "same input gives the same bytes for any --threads.",
+            "With --calibration PROFILE (from 'quant calibrate' on the same weights) int, int8, int4, "
+                + "int4-outliers (mode=sym) and q4_0 weights are quantized by --calib-method (GPTQ by default; a "
+                + "recipe's METHOD column overrides it per tensor) into the scheme's ordinary layout; the METHOD "
+                + "column of the table says what each tensor got."},
         footerHeading = "%nRecipe file (first matching rule wins):%n",
         footer = {
             "  # comment",
-            "  PATTERN  SCHEME   glob over the tensor name (* and ?), re:REGEX, or @1d",
-            "                    (rank 0 or 1); SCHEME is a scheme or 'keep'",
+            "  PATTERN  SCHEME [METHOD]   glob over the tensor name (* and ?), re:REGEX,",
+            "                    or @1d (rank 0 or 1); SCHEME is a scheme or 'keep';",
+            "                    METHOD (rtn, imatrix, gptq) needs --calibration",
             "  e.g.  token_embd.weight  q8_0",
             "        *.ffn_down.weight  int4-outliers:budget=1%%",
             "",
@@ -50,7 +57,8 @@ import picocli.CommandLine.Spec;
             "  (output file size), data_bytes_out, bits_per_weight (8 * data_bytes_out",
             "  / parameter_count), seconds, mb_per_second (input MB/s), threads,",
             "  fallbacks, tensors: [{name, input, output, shape, bytes_in, bytes_out,",
-            "  bits_per_weight, rule, fallback (null or why)}]",
+            "  bits_per_weight, rule, fallback (null or why), method (null for a copy,",
+            "  rtn, gptq, imatrix or mse)}]",
         })
 final class ConvertCommand implements Callable<Integer> {
 
@@ -62,6 +70,9 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Mixin
     ThreadsOption threads;
+
+    @Mixin
+    CalibrationOptions calibration;
 
     @Parameters(index = "0", paramLabel = "IN", description = "The checkpoint to read (never modified).")
     Path in;
@@ -100,12 +111,17 @@ final class ConvertCommand implements Callable<Integer> {
             }
             rules = Recipe.parse(Files.readString(recipe, StandardCharsets.UTF_8));
         }
+        calibration.method(); // bad usage before any work
+        CalibrationProfile profile = calibration.read();
         Progress progress = Progress.auto(spec.commandLine().getErr(), quiet);
         Converter.Options options = Converter.Options.of(scheme).withRecipe(rules).withForce(force)
                 .withStrict(strict).withThreads(threads.threads())
                 .withListener((i, n, r) -> progress.step(i + 1, n, describe(r)));
         ConvertSummary summary;
         try (Checkpoint ckpt = Checkpoints.open(in, tokenizer)) {
+            if (profile != null) {
+                options = options.withQuantizer(calibration.quantizer(profile, LlamaLoader.weights(ckpt)));
+            }
             summary = Converter.convert(ckpt, out, options);
         } finally {
             progress.finish();
@@ -121,7 +137,8 @@ final class ConvertCommand implements Callable<Integer> {
     }
 
     private static String describe(TensorReport r) {
-        return String.format(Locale.ROOT, "%s %s %s -> %s%s", r.name(), r.shape(), r.input(), r.output(),
+        return String.format(Locale.ROOT, "%s %s %s -> %s%s%s", r.name(), r.shape(), r.input(), r.output(),
+                r.method() == null || r.method().equals("rtn") ? "" : " by " + r.method(),
                 r.fallback() == null ? "" : " (" + r.fallback() + ")");
     }
 
@@ -151,6 +168,7 @@ final class ConvertCommand implements Callable<Integer> {
             t.put("bits_per_weight", r.bitsPerWeight());
             t.put("rule", r.rule());
             t.put("fallback", r.fallback());
+            t.put("method", r.method());
             tensors.add(t);
         }
         doc.put("tensors", tensors);
@@ -158,9 +176,11 @@ final class ConvertCommand implements Callable<Integer> {
     }
 
     private static void text(PrintWriter o, ConvertSummary s) {
-        TextTable t = TextTable.of("NAME", "SHAPE", "INPUT", "OUTPUT", ">BYTES IN", ">BYTES OUT", ">BITS/W", "NOTE");
+        TextTable t = TextTable.of("NAME", "SHAPE", "INPUT", "OUTPUT", "METHOD", ">BYTES IN", ">BYTES OUT", ">BITS/W",
+                "NOTE");
         for (TensorReport r : s.tensors()) {
-            t.row(r.name(), r.shape(), r.input(), r.output(), String.format(Locale.ROOT, "%,d", r.bytesIn()),
+            t.row(r.name(), r.shape(), r.input(), r.output(), r.method() == null ? "copy" : r.method(),
+                    String.format(Locale.ROOT, "%,d", r.bytesIn()),
                     String.format(Locale.ROOT, "%,d", r.bytesOut()),
                     r.shape().numel() == 0 ? "n/a" : String.format(Locale.ROOT, "%.4f", r.bitsPerWeight()),
                     r.fallback() == null ? "" : "fallback: " + r.fallback());

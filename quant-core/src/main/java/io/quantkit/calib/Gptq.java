@@ -12,6 +12,7 @@ package io.quantkit.calib;
  * for each column i in visiting order:
  *     (groups, in order: at a group's first column its scale is chosen from the current, updated weights)
  *     q_i = clamp(round_half_even(w_i / s)),  e = (w_i − q_i·s) / U_ii,  w_j −= e · U_ij for later j
+ * with weighted scales: each row's group scales re-fitted jointly for the final codes ({@link #refitScales})
  * </pre>
  * All arithmetic in double; deterministic.
  */
@@ -146,7 +147,137 @@ final class Gptq {
                 }
             }
         }
+        if (weightedScales) {
+            refitScales(target, w0, rows, cols, gram, q, scales, exact);
+        }
         return new Result(q, scales);
+    }
+
+    /**
+     * Given the codes, re-chooses each row's group scales jointly to minimise the layer-output error proxy
+     * (t − x̂)ᵀ G (t − x̂), x̂_i = q_i·s_group(i), t the weights with outliers (stored exactly) removed: the normal
+     * equations A s = b with A_kl = q_kᵀ G q_l, b_k = q_kᵀ G t (q_k: the codes of group k, zero elsewhere).
+     * The stored (F16) result replaces a row's scales only if its proxy error is lower.
+     */
+    static void refitScales(GridTarget target, float[] w0, int rows, int cols, double[] gram, int[] q, float[] scales,
+                            float[] exact) {
+        int g = target.group(cols);
+        int groups = (cols + g - 1) / g;
+        double[] t = new double[cols];
+        double[] ht = new double[cols];
+        double[][] v = new double[groups][cols];
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            for (int i = 0; i < cols; i++) {
+                boolean ex = exact != null && !Float.isNaN(exact[base + i]);
+                t[i] = ex ? 0 : w0[base + i];
+            }
+            for (int i = 0; i < cols; i++) {
+                double a = 0;
+                for (int j = 0; j < cols; j++) {
+                    a += gram[i * cols + j] * t[j];
+                }
+                ht[i] = a;
+            }
+            for (int l = 0; l < groups; l++) {
+                java.util.Arrays.fill(v[l], 0);
+                int from = l * g;
+                int to = Math.min(cols, from + g);
+                for (int j = from; j < to; j++) {
+                    int qj = q[base + j];
+                    if (qj == 0) {
+                        continue;
+                    }
+                    for (int i = 0; i < cols; i++) {
+                        v[l][i] += gram[i * cols + j] * qj;
+                    }
+                }
+            }
+            double[] a = new double[groups * groups];
+            double[] b = new double[groups];
+            for (int k = 0; k < groups; k++) {
+                int from = k * g;
+                int to = Math.min(cols, from + g);
+                for (int i = from; i < to; i++) {
+                    int qi = q[base + i];
+                    if (qi == 0) {
+                        continue;
+                    }
+                    b[k] += qi * ht[i];
+                    for (int l = 0; l < groups; l++) {
+                        a[k * groups + l] += qi * v[l][i];
+                    }
+                }
+            }
+            double[] sol = solve(a, b, groups);
+            if (sol == null) {
+                continue;
+            }
+            float[] cand = new float[groups];
+            for (int k = 0; k < groups; k++) {
+                double x = sol[k];
+                boolean empty = a[k * groups + k] == 0;
+                cand[k] = empty || !Double.isFinite(x) ? scales[r * groups + k] : target.storeScaleOrNaN(x);
+                if (Float.isNaN(cand[k])) {
+                    cand[k] = scales[r * groups + k];
+                }
+            }
+            double before = proxy(t, q, base, scales, r * groups, g, cols, gram);
+            double after = proxy(t, q, base, cand, 0, g, cols, gram);
+            if (after < before) {
+                System.arraycopy(cand, 0, scales, r * groups, groups);
+            }
+        }
+    }
+
+    private static double proxy(double[] t, int[] q, int base, float[] scales, int sOff, int g, int cols,
+                                double[] gram) {
+        double[] e = new double[cols];
+        for (int i = 0; i < cols; i++) {
+            e[i] = t[i] - (double) q[base + i] * scales[sOff + i / g];
+        }
+        double sum = 0;
+        for (int i = 0; i < cols; i++) {
+            double a = 0;
+            for (int j = 0; j < cols; j++) {
+                a += gram[i * cols + j] * e[j];
+            }
+            sum += e[i] * a;
+        }
+        return sum;
+    }
+
+    /** Solves the symmetric system A x = b (n × n) by Cholesky with a tiny ridge; null if not solvable. */
+    private static double[] solve(double[] a, double[] b, int n) {
+        double[] m = a.clone();
+        double tr = 0;
+        for (int i = 0; i < n; i++) {
+            tr += m[i * n + i];
+        }
+        for (int i = 0; i < n; i++) {
+            m[i * n + i] += 1e-12 * tr / n + (m[i * n + i] == 0 ? 1 : 0);
+        }
+        double[] l = cholesky(m, n);
+        if (l == null) {
+            return null;
+        }
+        double[] y = new double[n];
+        for (int i = 0; i < n; i++) {
+            double s = b[i];
+            for (int k = 0; k < i; k++) {
+                s -= l[i * n + k] * y[k];
+            }
+            y[i] = s / l[i * n + i];
+        }
+        double[] x = new double[n];
+        for (int i = n - 1; i >= 0; i--) {
+            double s = y[i];
+            for (int k = i + 1; k < n; k++) {
+                s -= l[k * n + i] * x[k];
+            }
+            x[i] = s / l[i * n + i];
+        }
+        return x;
     }
 
     private static float scaleFor(GridTarget t, float[] w, int off, int len, double[] gram, int cols, int col0,

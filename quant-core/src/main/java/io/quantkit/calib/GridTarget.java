@@ -20,8 +20,11 @@ import java.util.List;
  *
  * <pre>
  * int / int8 / int4 (mode=sym), int4-outliers (its grid part):
- *     value = q · s, q ∈ [−2^(b−1), 2^(b−1)−1], s ≥ 0 one F16 per group of the row (IntCodec's layout:
- *     "codes" b-bit two's complement LSB-first, "scales" F16 [rows, groups])
+ *     value = q · s, q ∈ [−2^(b−1), 2^(b−1)−1], s one F16 per group of the row (IntCodec's layout:
+ *     "codes" b-bit two's complement LSB-first, "scales" F16 [rows, groups]). The decoder computes q · s for
+ *     a scale of either sign, so the searched scale may be negative: like q4_0's d, it then gives the code
+ *     −2^(b−1) to the group's largest |w|, one more level than amax / qmax uses (the codec's own
+ *     round-to-nearest scale stays amax / qmax ≥ 0; {@link #plainScale} too)
  * q4_0: value = q · d, q ∈ [−8, 7] stored as q + 8, d an F16 of either sign per block of 32
  *     (ggml's block: d fp16 LE, then 16 bytes, low nibble = value j, high nibble = value j + 16)
  * </pre>
@@ -33,7 +36,7 @@ final class GridTarget {
     final int bits;
     final int qmin;
     final int qmax;
-    final boolean signedScale; // q4_0: d may be negative (uses −8 on the side of the largest |w|)
+    final boolean signedScale; // the searched scale may be negative (uses qmin on the side of the largest |w|)
     final boolean ggml;
     private final int groupParam;
 
@@ -60,7 +63,7 @@ final class GridTarget {
                     case INT8 -> 8;
                     default -> 4;
                 };
-                return new GridTarget(scheme, bits, scheme.intParam("group"), false, false);
+                return new GridTarget(scheme, bits, scheme.intParam("group"), true, false);
             }
             case Q4_0 -> {
                 return new GridTarget(scheme, 4, 32, true, true);
@@ -92,6 +95,15 @@ final class GridTarget {
             throw new IllegalArgumentException(scheme + ": a group scale (" + s + ") exceeds the F16 range");
         }
         return f;
+    }
+
+    /** As {@link #storeScale}, but NaN instead of an exception when out of the F16 range. */
+    float storeScaleOrNaN(double s) {
+        try {
+            return storeScale(s);
+        } catch (IllegalArgumentException e) {
+            return Float.NaN;
+        }
     }
 
     int quantize(double w, float s) {
@@ -161,7 +173,7 @@ final class GridTarget {
         return best;
     }
 
-    /** Round-to-nearest scale: amax / qmax (q4_0: the largest-|w| value / −8), stored. */
+    /** Round-to-nearest scale: amax / qmax (q4_0: the largest-|w| value / −8, as ggml), stored. */
     float plainScale(float[] w, int off, int len) {
         double amax = 0;
         double m = 0;
@@ -172,7 +184,7 @@ final class GridTarget {
                 m = w[off + j];
             }
         }
-        return signedScale ? storeScale(m / qmin) : storeScale(amax / qmax);
+        return ggml ? storeScale(m / qmin) : storeScale(amax / qmax);
     }
 
     double error(float[] w, int off, int len, double[] imp, int impOff, float s) {

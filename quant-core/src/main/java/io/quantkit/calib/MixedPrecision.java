@@ -45,7 +45,7 @@ public final class MixedPrecision {
 
     /** The chosen candidate per weight (every 2-D tensor), in model order. */
     public record Plan(Map<String, Option> choice, long bytes, long budget, double predictedKld) {
-        /** As a recipe: one line per weight ("NAME SCHEME"), then 1-D tensors kept. */
+        /** As a recipe: one line per weight ("NAME SCHEME METHOD"), then 1-D tensors kept. */
         public String recipe(String header) {
             StringBuilder sb = new StringBuilder();
             for (String line : header.split("\n")) {
@@ -53,7 +53,7 @@ public final class MixedPrecision {
             }
             for (Map.Entry<String, Option> e : choice.entrySet()) {
                 Option o = e.getValue();
-                sb.append(String.format(Locale.ROOT, "%-28s %-24s # %s, %d bytes, dKLD %.6f%n", e.getKey(),
+                sb.append(String.format(Locale.ROOT, "%-28s %-36s %-7s # %d bytes, dKLD %.6f%n", e.getKey(),
                         o.candidate().scheme(), o.candidate().method().cliName(), o.bytes(), o.deltaKld()));
             }
             sb.append("@1d keep\n");

@@ -9,6 +9,8 @@ import io.quantkit.calib.ActivationQuantizer;
 import io.quantkit.calib.ActivationScheme;
 import io.quantkit.calib.ActivationStats;
 import io.quantkit.calib.Smoothing;
+import io.quantkit.io.convert.Converter;
+import io.quantkit.io.convert.Recipe;
 import io.quantkit.model.LlamaModel;
 import io.quantkit.model.LlamaWeights;
 import io.quantkit.model.ThreadPool;
@@ -27,7 +29,13 @@ import java.util.TreeMap;
 /**
  * Quality and size of a model under several quantization schemes, against a baseline of the same weights
  * rounded to bf16: perplexity, ΔPPL, KL divergence and top-1 agreement of next-token distributions, weight
- * SQNR, bits per weight, stored bytes and time. Tensors are chosen by {@link QuantPolicy}.
+ * SQNR, bits per weight, stored bytes and time. Tensors are chosen by {@link QuantPolicy}; a row is a scheme
+ * applied to every one of them, or a recipe naming a scheme (and method) per tensor ({@link Variant}).
+ *
+ * <p>Codes come from each scheme's codec (round to nearest, "rtn"), or from a
+ * {@link Converter.TensorQuantizer} (e.g. GPTQ with calibration statistics) for the tensors it takes; each
+ * tensor's method is reported. Rows with equalised (SmoothQuant) weights always use the codecs: the calibration
+ * statistics describe the unequalised model.
  *
  * <p>Weight-and-activation rows: each weight scheme may be measured with fake-quantized linear-layer inputs
  * ({@link ActivationScheme}: dynamic per-token scales, or static per-tensor scales from an observer over
@@ -40,7 +48,8 @@ public final class Comparison {
     }
 
     /** Per-tensor outcome of quantizing one weight. */
-    public record TensorRow(String name, String format, double sqnrDb, double relativeError, long bytes) {
+    public record TensorRow(String name, String format, double sqnrDb, double relativeError, long bytes,
+                            String method) {
     }
 
     /**
@@ -53,13 +62,38 @@ public final class Comparison {
      * @param fallbacks     tensors stored in another scheme than requested, as "name=scheme"
      * @param activations   how the linear inputs were quantized ({@link ActivationScheme#toString()}), or null for
      *                      float32 inputs (weight-only)
+     * @param method        how codes were chosen: the tensors' methods, distinct, most used first, joined by "+"
+     *                      ("rtn", "gptq", "gptq+mse" ...; empty for a skipped row)
      */
     public record Row(String scheme, double bitsPerWeight, long bytes, double sqnrDb, PerplexityResult perplexity,
                       double deltaPpl, Divergence divergence, double seconds, List<String> fallbacks,
-                      List<TensorRow> tensors, String skipped, String activations) {
+                      List<TensorRow> tensors, String skipped, String activations, String method) {
         public Row {
             fallbacks = List.copyOf(fallbacks);
             tensors = List.copyOf(tensors);
+            Objects.requireNonNull(method, "method");
+        }
+    }
+
+    /**
+     * What one row quantizes: {@code scheme} for every weight {@link QuantPolicy} selects, or {@code recipe}'s
+     * first matching rule per weight (a weight no rule matches, or a "keep" rule, stays float32). Exactly one of
+     * the two is non-null; {@code label} names the row.
+     */
+    public record Variant(String label, Scheme scheme, Recipe recipe) {
+        public Variant {
+            Objects.requireNonNull(label, "label");
+            if ((scheme == null) == (recipe == null)) {
+                throw new IllegalArgumentException("a variant has either a scheme or a recipe");
+            }
+        }
+
+        public static Variant of(Scheme scheme) {
+            return new Variant(scheme.toString(), scheme, null);
+        }
+
+        public static Variant ofRecipe(String label, Recipe recipe) {
+            return new Variant(label, null, recipe);
         }
     }
 
@@ -109,6 +143,21 @@ public final class Comparison {
     public static Report run(LlamaWeights weights, EvalPlan plan, List<Scheme> schemes,
                              List<ActivationScheme> activations, List<int[]> calibration, ThreadPool pool,
                              Listener listener) {
+        List<Variant> v = new ArrayList<>();
+        for (Scheme s : schemes) {
+            v.add(Variant.of(s));
+        }
+        return run(weights, plan, v, activations, calibration, pool, listener, null);
+    }
+
+    /**
+     * As {@link #run(LlamaWeights, EvalPlan, List, List, List, ThreadPool, Listener)} for {@code variants} (schemes
+     * or recipes); {@code quantizer} (null: none) is asked for every weight before the scheme's codec (not for rows
+     * with equalised weights). The baseline is always bf16 by its codec.
+     */
+    public static Report run(LlamaWeights weights, EvalPlan plan, List<Variant> schemes,
+                             List<ActivationScheme> activations, List<int[]> calibration, ThreadPool pool,
+                             Listener listener, Converter.TensorQuantizer quantizer) {
         Objects.requireNonNull(listener, "listener");
         if (activations.isEmpty()) {
             throw new IllegalArgumentException("no activation scheme given (use 'none' for weight-only rows)");
@@ -127,24 +176,28 @@ public final class Comparison {
         Progress progress = listener::progress;
         listener.phase("baseline (bf16)", 0, schemes.size() + 1);
         long t0 = System.nanoTime();
-        Quantized base = quantize(weights, Scheme.of(SchemeKind.BF16));
+        Quantized base = quantize(weights, Variant.of(Scheme.of(SchemeKind.BF16)), null);
         Evaluator.Run baseRun = Evaluator.run(LlamaModel.load(base.weights), plan, pool, true, null, progress);
         Row baseRow = new Row("bf16", 8.0 * base.bytes / params, base.bytes, base.sqnrDb, baseRun.perplexity(), 0.0,
-                null, (System.nanoTime() - t0) / 1e9, base.fallbacks, base.tensors, null, null);
+                null, (System.nanoTime() - t0) / 1e9, base.fallbacks, base.tensors, null, null, base.method);
         listener.row(baseRow);
         List<Row> rows = new ArrayList<>();
         int count = schemes.size() * activations.size();
         int index = 0;
-        for (Scheme s : schemes) {
+        for (Variant s : schemes) {
             for (ActivationScheme a : activations) {
                 index++;
                 String act = a.equals(ActivationScheme.NONE) ? null : a.toString(); // none:smooth=... is named
-                listener.phase(act == null ? s.toString() : s + " + activations " + act, index, count + 1);
+                listener.phase(act == null ? s.label() : s.label() + " + activations " + act, index, count + 1);
                 long start = System.nanoTime();
                 Row row;
                 Quantized q;
                 try {
-                    q = quantize(prep.weights(a, s), s);
+                    boolean equalised = a.smoothed() || a.awq();
+                    if (s.recipe() != null && equalised) {
+                        throw new UnsupportedOperationException("equalisation (smooth=) is not applied to recipe rows");
+                    }
+                    q = quantize(prep.weights(a, s.scheme()), s, equalised ? null : quantizer);
                 } catch (IllegalArgumentException | UnsupportedOperationException e) {
                     row = skipped(s, act, e.getMessage());
                     rows.add(row);
@@ -152,14 +205,14 @@ public final class Comparison {
                     continue;
                 }
                 if (q.requestedCount == 0) {
-                    row = skipped(s, act, "no weight of this model has a shape " + s + " can store (all fell back: "
+                    row = skipped(s, act, "no weight of this model has a shape " + s.label() + " can store (all fell back: "
                             + String.join(", ", q.fallbacks) + ")");
                 } else {
-                    LlamaModel m = LlamaModel.load(q.weights).withInputQuantizer(prep.quantizer(a, s));
+                    LlamaModel m = LlamaModel.load(q.weights).withInputQuantizer(prep.quantizer(a, s.scheme()));
                     Evaluator.Run r = Evaluator.run(m, plan, pool, false, baseRun.logProbs(), progress);
-                    row = new Row(s.toString(), 8.0 * q.bytes / params, q.bytes, q.sqnrDb, r.perplexity(),
+                    row = new Row(s.label(), 8.0 * q.bytes / params, q.bytes, q.sqnrDb, r.perplexity(),
                             r.perplexity().ppl() - baseRun.perplexity().ppl(), r.divergence(),
-                            (System.nanoTime() - start) / 1e9, q.fallbacks, q.tensors, null, act);
+                            (System.nanoTime() - start) / 1e9, q.fallbacks, q.tensors, null, act, q.method);
                 }
                 rows.add(row);
                 listener.row(row);
@@ -168,9 +221,34 @@ public final class Comparison {
         return new Report(plan, baseRow, rows, params);
     }
 
-    private static Row skipped(Scheme s, String act, String why) {
-        return new Row(s.toString(), Double.NaN, 0, Double.NaN, null, Double.NaN, null, 0, List.of(), List.of(), why,
-                act);
+    private static Row skipped(Variant s, String act, String why) {
+        return new Row(s.label(), Double.NaN, 0, Double.NaN, null, Double.NaN, null, 0, List.of(), List.of(), why,
+                act, "");
+    }
+
+    /** Distinct methods, the most used first (ties: first seen), joined by "+". */
+    static String joinMethods(Map<String, Integer> counts) {
+        List<String> names = new ArrayList<>(counts.keySet());
+        names.sort((a, b) -> Integer.compare(counts.get(b), counts.get(a))); // stable: ties keep model order
+        return String.join("+", names);
+    }
+
+    /** The quantizer's method for a weight, null for the codec; a method that cannot apply skips the row. */
+    private static String methodFor(Converter.TensorQuantizer quantizer, String name, Tensor t, Scheme scheme,
+                                    Recipe.Rule rule) {
+        String asked = rule == null ? null : rule.method();
+        if (quantizer == null) {
+            if (asked != null && !asked.equals("rtn")) {
+                throw new UnsupportedOperationException("recipe rule '" + rule + "' asks for " + asked
+                        + ", which needs calibration statistics (give a calibration profile)");
+            }
+            return null;
+        }
+        try {
+            return quantizer.method(name, t.shape(), scheme, asked);
+        } catch (IllegalArgumentException e) {
+            throw new UnsupportedOperationException("tensor '" + name + "': " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -250,14 +328,14 @@ public final class Comparison {
     }
 
     private record Quantized(LlamaWeights weights, long bytes, double sqnrDb, List<String> fallbacks,
-                             List<TensorRow> tensors, int requestedCount) {
+                             List<TensorRow> tensors, int requestedCount, String method) {
     }
 
     /**
      * The model with every weight {@link QuantPolicy} selects quantized (the bf16 baseline too: norms stay float32,
      * as in llama.cpp's BF16 files).
      */
-    private static Quantized quantize(LlamaWeights w, Scheme scheme) {
+    private static Quantized quantize(LlamaWeights w, Variant variant, Converter.TensorQuantizer quantizer) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         List<String> fallbacks = new ArrayList<>();
         List<TensorRow> rows = new ArrayList<>();
@@ -265,22 +343,33 @@ public final class Comparison {
         double signal = 0;
         double noise = 0;
         int requested = 0;
+        Map<String, Integer> methods = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : w.tensors().entrySet()) {
             String name = e.getKey();
             Tensor t = e.getValue();
-            if (!QuantPolicy.quantizes(name, t)) {
+            Recipe.Rule rule = variant.recipe() == null ? null : variant.recipe().match(name, t.shape());
+            if (!QuantPolicy.quantizes(name, t) || (variant.recipe() != null && (rule == null || rule.scheme() == null))) {
                 Tensor dense = io.quantkit.tensor.FloatTensor.wrap(t.shape(), t.toFloatArray());
                 out.put(name, dense);
                 bytes += dense.storageBytes();
                 continue;
             }
-            Scheme target = QuantPolicy.target(name, scheme);
+            Scheme scheme = rule != null ? rule.scheme() : variant.scheme();
+            Scheme target = rule != null ? scheme : QuantPolicy.target(name, scheme);
             Tensor q = null;
             Scheme used = target;
             String firstError = null;
+            String method = "rtn";
             while (q == null) {
                 try {
-                    q = Codecs.forScheme(used).quantize(t);
+                    String m = used.equals(target) ? methodFor(quantizer, name, t, used, rule) : null;
+                    if (m != null) {
+                        q = quantizer.quantize(name, t, used, m);
+                        method = m;
+                    } else {
+                        q = Codecs.forScheme(used).quantize(t);
+                        method = "rtn";
+                    }
                 } catch (IllegalArgumentException ex) {
                     if (firstError == null) {
                         firstError = ex.getMessage();
@@ -308,11 +397,13 @@ public final class Comparison {
             }
             signal += s2;
             noise += e2;
-            rows.add(new TensorRow(name, q.format(), 10 * Math.log10(s2 / e2), Math.sqrt(e2 / s2), q.storageBytes()));
+            rows.add(new TensorRow(name, q.format(), 10 * Math.log10(s2 / e2), Math.sqrt(e2 / s2), q.storageBytes(),
+                    method));
+            methods.merge(method, 1, Integer::sum);
             bytes += q.storageBytes();
             out.put(name, q);
         }
         return new Quantized(LlamaWeights.of(w.config(), out), bytes, 10 * Math.log10(signal / noise), fallbacks, rows,
-                requested);
+                requested, joinMethods(methods));
     }
 }

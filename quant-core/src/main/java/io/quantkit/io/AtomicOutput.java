@@ -47,6 +47,17 @@ public final class AtomicOutput implements AutoCloseable {
         return new AtomicOutput(abs, temp, ch, force);
     }
 
+    /** Writes {@code text} (UTF-8) to {@code target} atomically; an existing target only with {@code force}. */
+    public static void writeString(Path target, String text, boolean force) throws IOException {
+        try (AtomicOutput ao = create(target, force)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            while (b.hasRemaining()) {
+                ao.channel().write(b);
+            }
+            ao.commit();
+        }
+    }
+
     /** The channel to write to (positioned at 0). */
     public FileChannel channel() {
         return channel;

@@ -72,9 +72,29 @@ public final class Converter {
         void tensorDone(int index, int total, TensorReport report);
     }
 
-    /** Conversion settings; {@code recipe} holds the user's rules (the defaults are appended). */
+    /**
+     * Quantizes whole tensors in a way the scheme's codec does not (e.g. with calibration statistics), writing
+     * the scheme's ordinary stored layout. Called from worker threads; must be thread-safe and deterministic.
+     */
+    public interface TensorQuantizer {
+        /**
+         * The method this quantizer uses for the tensor, or null to leave it to the scheme's codec.
+         *
+         * @param ruleMethod the method the recipe rule names, or null
+         * @throws IllegalArgumentException when the rule's method cannot be applied to this tensor or scheme
+         */
+        String method(String name, Shape shape, Scheme scheme, String ruleMethod);
+
+        /** Quantizes {@code tensor} (named {@code name}) to {@code scheme} with {@code method}. */
+        QuantizedTensor quantize(String name, Tensor tensor, Scheme scheme, String method);
+    }
+
+    /**
+     * Conversion settings; {@code recipe} holds the user's rules (the defaults are appended); {@code quantizer}
+     * is null or the calibrated quantizer consulted for every tensor to quantize.
+     */
     public record Options(Scheme scheme, Recipe recipe, boolean force, boolean strict, int threads,
-            Listener listener) {
+            Listener listener, TensorQuantizer quantizer) {
         public Options {
             Objects.requireNonNull(scheme, "scheme");
             recipe = recipe == null ? Recipe.empty() : recipe;
@@ -85,27 +105,31 @@ public final class Converter {
         }
 
         public static Options of(Scheme scheme) {
-            return new Options(scheme, null, false, false, 1, null);
+            return new Options(scheme, null, false, false, 1, null, null);
         }
 
         public Options withRecipe(Recipe r) {
-            return new Options(scheme, r, force, strict, threads, listener);
+            return new Options(scheme, r, force, strict, threads, listener, quantizer);
         }
 
         public Options withForce(boolean f) {
-            return new Options(scheme, recipe, f, strict, threads, listener);
+            return new Options(scheme, recipe, f, strict, threads, listener, quantizer);
         }
 
         public Options withStrict(boolean s) {
-            return new Options(scheme, recipe, force, s, threads, listener);
+            return new Options(scheme, recipe, force, s, threads, listener, quantizer);
         }
 
         public Options withThreads(int t) {
-            return new Options(scheme, recipe, force, strict, t, listener);
+            return new Options(scheme, recipe, force, strict, t, listener, quantizer);
         }
 
         public Options withListener(Listener l) {
-            return new Options(scheme, recipe, force, strict, threads, l);
+            return new Options(scheme, recipe, force, strict, threads, l, quantizer);
+        }
+
+        public Options withQuantizer(TensorQuantizer q) {
+            return new Options(scheme, recipe, force, strict, threads, listener, q);
         }
     }
 
@@ -147,8 +171,9 @@ public final class Converter {
         }
         List<Step> steps = new ArrayList<>();
         for (TensorInfo t : in.tensors()) {
-            steps.add(container == Container.GGUF ? planGguf(t, recipe, o.strict()) : planSafetensors(in, t, recipe,
-                    o.strict()));
+            Step s = container == Container.GGUF ? planGguf(t, recipe, o.strict()) : planSafetensors(in, t, recipe,
+                    o.strict());
+            steps.add(withMethod(s, recipe.match(t), o.quantizer()));
         }
         long start = System.nanoTime();
         try (AtomicOutput ao = AtomicOutput.create(out, o.force())) {
@@ -185,16 +210,23 @@ public final class Converter {
         String fallback;
         final boolean chunked;
         final long rowsPerChunk;
+        final String method; // QUANTIZE by a TensorQuantizer: its method; else null
         long bytesOut;
 
         Step(TensorInfo info, Kind kind, Scheme scheme, String outFormat, String rule, String fallback) {
+            this(info, kind, scheme, outFormat, rule, fallback, null);
+        }
+
+        Step(TensorInfo info, Kind kind, Scheme scheme, String outFormat, String rule, String fallback,
+             String method) {
+            this.method = method;
             this.info = info;
             this.kind = kind;
             this.scheme = scheme;
             this.outFormat = outFormat;
             this.rule = rule;
             this.fallback = fallback;
-            this.chunked = kind == Kind.COPY || (kind == Kind.QUANTIZE && rowSeparable(scheme));
+            this.chunked = kind == Kind.COPY || (kind == Kind.QUANTIZE && method == null && rowSeparable(scheme));
             long row = Math.max(1, info.shape().rowLength());
             this.rowsPerChunk = Math.max(1, CHUNK_ELEMENTS / row);
         }
@@ -203,6 +235,31 @@ public final class Converter {
             Shape s = info.shape();
             return s.rank() == 0 ? 1 : s.rows();
         }
+    }
+
+    /** The step with its method decided: the quantizer's (then whole-tensor), else the codec's ("rtn"). */
+    static Step withMethod(Step s, Recipe.Rule rule, TensorQuantizer quantizer) {
+        if (s.kind != Kind.QUANTIZE) {
+            return s;
+        }
+        String asked = rule == null ? null : rule.method();
+        boolean requested = rule != null && s.scheme.equals(rule.scheme()); // not a fallback
+        String m = null;
+        if (quantizer != null && requested) {
+            try {
+                m = quantizer.method(s.info.name(), s.info.shape(), s.scheme, asked);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("tensor '" + s.info.name() + "': " + e.getMessage(), e);
+            }
+        } else if (asked != null && !asked.equals("rtn") && requested) {
+            throw new IllegalArgumentException("tensor '" + s.info.name() + "': recipe rule '" + rule + "' asks for "
+                    + asked + ", which needs calibration statistics (give a calibration profile)");
+        }
+        if (m == null) {
+            return s;
+        }
+        Step out = new Step(s.info, Kind.QUANTIZE, s.scheme, s.outFormat, s.rule, s.fallback, m);
+        return out;
     }
 
     static boolean rowSeparable(Scheme s) {
@@ -360,7 +417,7 @@ public final class Converter {
         return out;
     }
 
-    static Piece work(Checkpoint in, Step s, Job j, boolean strict) {
+    static Piece work(Checkpoint in, Step s, Job j, boolean strict, TensorQuantizer quantizer) {
         TensorInfo t = s.info;
         try {
             switch (s.kind) {
@@ -390,6 +447,9 @@ public final class Converter {
                 case QUANTIZE:
                 default: {
                     Tensor v = in.tensor(t);
+                    if (s.method != null) {
+                        return new Piece(null, quantizer.quantize(t.name(), v, s.scheme, s.method), null);
+                    }
                     if (s.chunked) {
                         Tensor part = s.rows() == 1 ? v : new RowSlice(v, j.rowFrom(), j.rowCount());
                         QuantizedTensor q = Codecs.forScheme(s.scheme).quantize(part);
@@ -440,7 +500,7 @@ public final class Converter {
             for (int i = 0; i < jobs.size(); i++) {
                 while (submitted < jobs.size() && submitted - i < Math.max(1, o.threads())) {
                     Job j = jobs.get(submitted++);
-                    Callable<Piece> c = () -> work(in, steps.get(j.step()), j, o.strict());
+                    Callable<Piece> c = () -> work(in, steps.get(j.step()), j, o.strict(), o.quantizer());
                     if (pool == null) {
                         CompletableFuture<Piece> f = new CompletableFuture<>();
                         try {
@@ -462,7 +522,8 @@ public final class Converter {
                 sink.accept(s, j, p);
                 if (j.last()) {
                     TensorReport r = new TensorReport(s.info.name(), s.info.format(), sink.outFormat(s, p),
-                            s.info.shape(), s.info.byteLength(), s.bytesOut, s.rule, s.fallback);
+                            s.info.shape(), s.info.byteLength(), s.bytesOut, s.rule, s.fallback,
+                            s.kind == Kind.COPY ? null : s.method != null ? s.method : "rtn");
                     reports.add(r);
                     o.listener().tensorDone(reports.size() - 1, steps.size(), r);
                 }

@@ -2,6 +2,7 @@ package io.quantkit.io.convert;
 
 import io.quantkit.io.TensorInfo;
 import io.quantkit.quant.Scheme;
+import io.quantkit.tensor.Shape;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -13,11 +14,13 @@ import java.util.regex.PatternSyntaxException;
  *
  * <pre>
  * # comment
- * PATTERN  SCHEME          one rule per line; PATTERN and SCHEME separated by blanks (or " = ", " -&gt; ")
+ * PATTERN  SCHEME [METHOD] one rule per line; PATTERN and SCHEME separated by blanks (or " = ", " -&gt; ")
  *   PATTERN  a glob over the whole tensor name: * any run of characters, ? one character
  *            re:REGEX  a Java regular expression over the whole name
  *            {@literal @}1d       any tensor of rank 0 or 1 (norm weights, biases)
  *   SCHEME   any scheme name with parameters (q4_0, int4:group=64,asym), or "keep" (store as it is)
+ *   METHOD   optional, how codes are chosen with calibration statistics: rtn, imatrix or gptq (checked by
+ *            whoever applies the recipe; a recipe is plain data here)
  * </pre>
  * {@link #withDefaults(Scheme)} appends the default rules after the user's:
  * {@code @1d keep}, {@code *norm* keep}, {@code *.bias keep}, {@code * TARGET}.
@@ -27,22 +30,33 @@ public final class Recipe {
     /** Lines of a recipe file. */
     public static final int MAX_RULES = 10_000;
 
-    /** One rule; {@code scheme} null means keep. */
-    public record Rule(String pattern, Scheme scheme) {
+    /** One rule; {@code scheme} null means keep; {@code method} null means the applier's default. */
+    public record Rule(String pattern, Scheme scheme, String method) {
         public Rule {
             Objects.requireNonNull(pattern);
+            if (method != null && !method.matches("[a-z][a-z0-9_-]*")) {
+                throw new IllegalArgumentException("method '" + method + "' is not a lower-case word");
+            }
+            if (method != null && scheme == null) {
+                throw new IllegalArgumentException("'keep' takes no method (got '" + method + "')");
+            }
         }
 
-        boolean matches(TensorInfo t, Pattern compiled) {
+        /** A rule without a method. */
+        public Rule(String pattern, Scheme scheme) {
+            this(pattern, scheme, null);
+        }
+
+        boolean matches(String name, Shape shape, Pattern compiled) {
             if (pattern.equals("@1d")) {
-                return t.shape().rank() <= 1;
+                return shape.rank() <= 1;
             }
-            return compiled.matcher(t.name()).matches();
+            return compiled.matcher(name).matches();
         }
 
         @Override
         public String toString() {
-            return pattern + " " + (scheme == null ? "keep" : scheme.toString());
+            return pattern + " " + (scheme == null ? "keep" : scheme.toString()) + (method == null ? "" : " " + method);
         }
     }
 
@@ -89,10 +103,16 @@ public final class Recipe {
                 throw new IllegalArgumentException("recipe rules (" + (out.size() + 1) + ") exceed the maximum ("
                         + MAX_RULES + ")");
             }
-            String scheme = parts[1].trim();
+            String[] rest = parts[1].trim().split("\\s+");
+            if (rest.length > 2) {
+                throw new IllegalArgumentException("recipe line " + (i + 1) + " '" + lines[i].trim()
+                        + "' is not 'PATTERN SCHEME [METHOD]'");
+            }
+            String scheme = rest[0];
             try {
                 compile(parts[0]);
-                out.add(new Rule(parts[0], scheme.equalsIgnoreCase("keep") ? null : Scheme.parse(scheme)));
+                out.add(new Rule(parts[0], scheme.equalsIgnoreCase("keep") ? null : Scheme.parse(scheme),
+                        rest.length == 2 ? rest[1] : null));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("recipe line " + (i + 1) + ": " + e.getMessage(), e);
             }
@@ -116,8 +136,13 @@ public final class Recipe {
 
     /** The first rule matching {@code t}, or null if none does. */
     public Rule match(TensorInfo t) {
+        return match(t.name(), t.shape());
+    }
+
+    /** The first rule matching a tensor of this name and shape, or null if none does. */
+    public Rule match(String name, Shape shape) {
         for (int i = 0; i < rules.size(); i++) {
-            if (rules.get(i).matches(t, compiled.get(i))) {
+            if (rules.get(i).matches(name, shape, compiled.get(i))) {
                 return rules.get(i);
             }
         }

@@ -13,9 +13,11 @@ import io.quantkit.tensor.Shape;
  * @param bytesOut  stored bytes in the output (all arrays)
  * @param rule      the recipe rule that chose the scheme
  * @param fallback  why the output differs from what the rule asked for, or null
+ * @param method    how codes were chosen: "rtn" (the scheme's codec), a calibrated method named by the
+ *                  {@link Converter.TensorQuantizer} ("gptq", "imatrix", ...), or null for a copy
  */
 public record TensorReport(String name, String input, String output, Shape shape, long bytesIn, long bytesOut,
-        String rule, String fallback) {
+        String rule, String fallback, String method) {
 
     /** Bits per weight of the output (NaN for an empty tensor). */
     public double bitsPerWeight() {

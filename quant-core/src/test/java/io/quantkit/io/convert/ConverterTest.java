@@ -196,4 +196,74 @@ class ConverterTest {
             }
         }
     }
+
+    /**
+     * A {@link Converter.TensorQuantizer} is asked per tensor and its whole-tensor result is written (here one that
+     * quantizes w/2 with the q4_0 codec: halving is exact, so the decode is exactly half the codec's); the method
+     * is reported per tensor, and a rule's method needs a quantizer.
+     */
+    @Test
+    void aTensorQuantizerReplacesTheCodecWhereItSaysSo() throws Exception {
+        Path in = model();
+        Converter.TensorQuantizer half = new Converter.TensorQuantizer() {
+            @Override
+            public String method(String name, io.quantkit.tensor.Shape shape, Scheme scheme, String ruleMethod) {
+                return name.startsWith("blk.1.") ? ruleMethod == null ? "half" : ruleMethod : null;
+            }
+
+            @Override
+            public io.quantkit.quant.QuantizedTensor quantize(String name, io.quantkit.tensor.Tensor t, Scheme scheme,
+                                                             String method) {
+                float[] v = t.toFloatArray();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] /= 2;
+                }
+                return io.quantkit.quant.Codecs.forScheme(scheme).quantize(io.quantkit.tensor.FloatTensor.of(t.shape(), v));
+            }
+        };
+        Recipe r = Recipe.parse("blk.1.ffn_up.weight q4_0 gptq\n");
+        Path out = dir.resolve("half.gguf");
+        ConvertSummary s = Converter.convert(in, out, Converter.Options.of(Scheme.parse("q4_0")).withRecipe(r)
+                .withQuantizer(half).withThreads(3));
+        java.util.Map<String, String> methods = new java.util.HashMap<>();
+        for (TensorReport t : s.tensors()) {
+            methods.put(t.name(), t.method());
+        }
+        assertEquals("half", methods.get("blk.1.attn_q.weight"));
+        assertEquals("gptq", methods.get("blk.1.ffn_up.weight"), "the rule's method is passed on");
+        assertEquals("rtn", methods.get("blk.0.attn_q.weight"));
+        assertEquals(null, methods.get("blk.0.attn_norm.weight"), "copied");
+        try (Checkpoint src = Checkpoints.open(in); Checkpoint got = Checkpoints.open(out)) {
+            float[] rtn = io.quantkit.quant.Codecs.forScheme(Scheme.parse("q4_0"))
+                    .quantize(src.tensor("blk.1.attn_q.weight")).toFloatArray();
+            float[] h = got.tensor("blk.1.attn_q.weight").toFloatArray();
+            for (int i = 0; i < rtn.length; i++) {
+                assertEquals(rtn[i] / 2, h[i], 0.0, "element " + i);
+            }
+            assertArrayEquals(io.quantkit.quant.Codecs.forScheme(Scheme.parse("q4_0"))
+                    .quantize(src.tensor("blk.0.attn_q.weight")).toFloatArray(),
+                    got.tensor("blk.0.attn_q.weight").toFloatArray());
+        }
+        Path one = dir.resolve("half1.gguf");
+        Converter.convert(in, one, Converter.Options.of(Scheme.parse("q4_0")).withRecipe(r).withQuantizer(half));
+        assertEquals(sha(out), sha(one), "same bytes for any thread count");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Converter.convert(in,
+                dir.resolve("x.gguf"), Converter.Options.of(Scheme.parse("q4_0")).withRecipe(r)));
+        assertTrue(e.getMessage().contains("needs calibration statistics"), e.getMessage());
+    }
+
+    @Test
+    void recipeRulesMayNameAMethod() {
+        Recipe r = Recipe.parse("a int4:group=32 gptq\nb = q4_0\nc keep\n");
+        assertEquals("gptq", r.rules().get(0).method());
+        assertEquals(Scheme.parse("int4:group=32"), r.rules().get(0).scheme());
+        assertEquals(null, r.rules().get(1).method());
+        assertEquals("a int4:group=32 gptq\nb q4_0\nc keep\n", r.toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Recipe.parse("x keep gptq"));
+        assertTrue(e.getMessage().startsWith("recipe line 1: 'keep' takes no method"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Recipe.parse("x q4_0 gptq extra"));
+        assertTrue(e.getMessage().contains("is not 'PATTERN SCHEME [METHOD]'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Recipe.parse("\nx q4_0 GPTQ!"));
+        assertTrue(e.getMessage().startsWith("recipe line 2: method 'GPTQ!'"), e.getMessage());
+    }
 }

@@ -1,0 +1,188 @@
+package io.quantkit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.quantkit.calib.CalibrationProfile;
+import io.quantkit.calib.TensorStats;
+import io.quantkit.calibration.DefaultModel;
+import io.quantkit.io.Checkpoint;
+import io.quantkit.io.Checkpoints;
+import io.quantkit.tensor.Tensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code convert --calibration}, {@code compare --calibration/--recipe/--target-bpw} on the embedded default model
+ * (no shared data needed): calibrated methods are really used and reported, plans round-trip as recipes, and
+ * profiles of other weights or shapes are refused with one line.
+ */
+class CalibratedCommandsTest {
+    @TempDir
+    static Path dir;
+    static String model;
+    static String tok;
+    static String text;
+    static String profile;
+
+    @BeforeAll
+    static void calibrate() throws Exception {
+        model = DefaultModel.extract(DefaultModel.MODEL, dir).toString();
+        tok = DefaultModel.extract(DefaultModel.TOKENIZER, dir).toString();
+        text = DefaultModel.extract(DefaultModel.EVAL_TEXT, dir).toString();
+        profile = dir.resolve("p.json").toString();
+        CliRun r = CliRun.of("calibrate", model, "--tokenizer", tok, "--data", text, "--out", profile, "--samples", "6",
+                "--ctx", "48", "--seed", "3", "--threads", "1", "--json");
+        assertEquals(0, r.exit(), r.err());
+    }
+
+    /** Σ over rows of eᵀ G e, e = w − q, G = E[xxᵀ] from the profile: the output error GPTQ minimises. */
+    static double proxyError(Tensor w, Tensor q, TensorStats s) {
+        float[] a = w.toFloatArray();
+        float[] b = q.toFloatArray();
+        int cols = s.width();
+        double[] g = s.gram();
+        double sum = 0;
+        for (int r = 0; r < a.length / cols; r++) {
+            for (int i = 0; i < cols; i++) {
+                double ei = a[r * cols + i] - b[r * cols + i];
+                for (int j = 0; j < cols; j++) {
+                    sum += ei * g[i * cols + j] * (a[r * cols + j] - b[r * cols + j]);
+                }
+            }
+        }
+        return sum;
+    }
+
+    @Test
+    void convertWithAProfileUsesGptqAndSaysSo() throws Exception {
+        Path plain = dir.resolve("rtn.safetensors");
+        Path cal = dir.resolve("gptq.safetensors");
+        JsonNode a = CliRun.of("convert", model, plain.toString(), "--tokenizer", tok, "--scheme", "int4:group=32",
+                "--threads", "2", "--json", "-q").json();
+        JsonNode b = CliRun.of("convert", model, cal.toString(), "--tokenizer", tok, "--scheme", "int4:group=32",
+                "--calibration", profile, "--threads", "2", "--json", "-q").json();
+        assertEquals(a.get("data_bytes_out").asLong(), b.get("data_bytes_out").asLong(), "same layout, same bytes");
+        CalibrationProfile p = CalibrationProfile.read(Path.of(profile));
+        Map<String, String> methods = new HashMap<>();
+        for (JsonNode t : b.get("tensors")) {
+            methods.put(t.get("name").asText(), t.get("method").isNull() ? null : t.get("method").asText());
+        }
+        assertEquals("gptq", methods.get("blk.0.attn_q.weight"));
+        assertEquals("gptq", methods.get("blk.2.ffn_down.weight"));
+        assertEquals("mse", methods.get("token_embd.weight"), "no input statistics: MSE scale search");
+        assertEquals(null, methods.get("blk.0.attn_norm.weight"), "1-D tensors are copied");
+        for (JsonNode t : a.get("tensors")) {
+            assertTrue(t.get("method").isNull() || t.get("method").asText().equals("rtn"), t.toString());
+        }
+        // GPTQ lowers the error it minimises on every weight with statistics
+        try (Checkpoint orig = Checkpoints.open(Path.of(model), Path.of(tok));
+             Checkpoint r = Checkpoints.open(plain); Checkpoint g = Checkpoints.open(cal)) {
+            int checked = 0;
+            for (Map.Entry<String, CalibrationProfile.Entry> e : p.tensors().entrySet()) {
+                if (!r.has(e.getKey())) {
+                    continue;
+                }
+                Tensor w = orig.tensor(e.getKey());
+                double er = proxyError(w, r.tensor(e.getKey()), e.getValue().stats());
+                double eg = proxyError(w, g.tensor(e.getKey()), e.getValue().stats());
+                assertTrue(eg < er, e.getKey() + ": gptq " + eg + " vs rtn " + er);
+                checked++;
+            }
+            assertTrue(checked >= 35, "checked " + checked);
+        }
+        // same bytes for any thread count
+        Path one = dir.resolve("gptq1.safetensors");
+        CliRun.of("convert", model, one.toString(), "--tokenizer", tok, "--scheme", "int4:group=32", "--calibration",
+                profile, "--threads", "1", "--json", "-q").json();
+        assertEquals(-1L, Files.mismatch(cal, one));
+    }
+
+    @Test
+    void compareShowsTheMethodOfEachRow() throws Exception {
+        JsonNode j = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--max-bytes", "3000",
+                "--schemes", "int4:group=32,fp8-e4m3", "--calibration", profile, "--threads", "2", "--json").json();
+        ArrayNode rows = (ArrayNode) j.get("rows");
+        assertEquals("gptq+mse", rows.get(0).get("method").asText(), "token embedding without statistics: mse");
+        assertEquals("rtn", rows.get(1).get("method").asText(), "fp8 has no calibrated method");
+        assertEquals(profile, j.get("profile").asText());
+        JsonNode plain = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--max-bytes", "3000",
+                "--schemes", "int4:group=32", "--threads", "2", "--json").json();
+        assertEquals("rtn", plain.get("rows").get(0).get("method").asText());
+        assertEquals(plain.get("rows").get(0).get("bytes").asLong(), rows.get(0).get("bytes").asLong());
+        assertNotEquals(plain.get("rows").get(0).get("ppl").asDouble(), rows.get(0).get("ppl").asDouble());
+        String table = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--max-bytes", "3000",
+                "--schemes", "int4:group=32", "--calibration", profile, "--calib-method", "imatrix").out();
+        assertTrue(table.contains("imatrix+mse"), table);
+    }
+
+    @Test
+    void targetBpwWritesAPlanThatConvertAndCompareAccept() throws Exception {
+        Path plan = dir.resolve("plan.recipe");
+        JsonNode j = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--max-bytes", "3000",
+                "--target-bpw", "5", "--calibration", profile, "--calibration-data", text, "--plan-out",
+                plan.toString(), "--threads", "2", "--json").json();
+        JsonNode p = j.get("plan");
+        long params = j.get("parameters").asLong();
+        assertTrue(p.get("bytes").asLong() <= p.get("budget_bytes").asLong());
+        assertEquals((long) Math.floor(5.0 * params / 8), p.get("budget_bytes").asLong());
+        JsonNode row = j.get("rows").get(0);
+        assertEquals("plan 5.00bpw", row.get("scheme").asText());
+        assertEquals(p.get("bytes").asLong(), row.get("bytes").asLong(), "the plan's bytes are what compare stores");
+        assertTrue(row.get("bits_per_weight").asDouble() <= 5.0);
+        assertTrue(Files.readString(plan).contains("blk.0.ffn_down.weight"));
+        // compare --recipe on the written plan measures the same row
+        JsonNode again = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--max-bytes", "3000",
+                "--recipe", plan.toString(), "--calibration", profile, "--threads", "1", "--json").json();
+        assertEquals(row.get("ppl").asDouble(), again.get("rows").get(0).get("ppl").asDouble(), 0.0);
+        assertEquals(row.get("bytes").asLong(), again.get("rows").get(0).get("bytes").asLong());
+        // convert accepts it, with the same tensor bytes
+        JsonNode c = CliRun.of("convert", model, dir.resolve("plan.safetensors").toString(), "--tokenizer", tok,
+                "--scheme", "bf16", "--recipe", plan.toString(), "--calibration", profile, "--json", "-q").json();
+        assertEquals(row.get("bytes").asLong(), c.get("data_bytes_out").asLong());
+        // without the profile the plan's gptq rules cannot be applied: one line, exit 2
+        String e = CliRun.of("convert", model, dir.resolve("x.safetensors").toString(), "--tokenizer", tok,
+                "--scheme", "bf16", "--recipe", plan.toString()).assertBadInput();
+        assertTrue(e.contains("needs calibration statistics"), e);
+        // an existing plan is not overwritten without --force
+        e = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--target-bpw", "5", "--calibration",
+                profile, "--calibration-data", text, "--plan-out", plan.toString()).assertBadInput();
+        assertTrue(e.contains("already exists"), e);
+        e = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--target-bpw", "5").assertBadInput();
+        assertTrue(e.contains("--target-bpw needs --calibration"), e);
+    }
+
+    @Test
+    void aProfileOfAnotherModelOrShapeIsRefused() throws Exception {
+        // other weights: the same model rounded to q8_0
+        Path other = dir.resolve("other.gguf");
+        CliRun.of("convert", model, other.toString(), "--tokenizer", tok, "--scheme", "q8_0", "--json", "-q").json();
+        String e = CliRun.of("compare", other.toString(), "--data", text, "--schemes", "int4", "--calibration", profile)
+                .assertBadInput();
+        assertTrue(e.contains("made from other weights"), e);
+        e = CliRun.of("convert", other.toString(), dir.resolve("o.safetensors").toString(), "--scheme", "int4",
+                "--calibration", profile).assertBadInput();
+        assertTrue(e.contains("made from other weights"), e);
+        // a shape that differs from the model's
+        ObjectNode root = (ObjectNode) Json.mapper().readTree(Path.of(profile).toFile());
+        ArrayNode shape = (ArrayNode) root.get("tensors").get("blk.1.attn_k.weight").get("shape");
+        shape.set(0, shape.get(0).asLong() + 1);
+        Path bad = dir.resolve("bad.json");
+        Json.mapper().writeValue(bad.toFile(), root);
+        e = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--schemes", "int4", "--calibration",
+                bad.toString()).assertBadInput();
+        assertTrue(e.contains("shape") && e.contains("another model"), e);
+        e = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--schemes", "int4", "--calibration",
+                profile, "--calib-method", "awq").assertBadInput();
+        assertTrue(e.contains("unknown calibration method 'awq'"), e);
+    }
+}

@@ -1,0 +1,83 @@
+package io.quantkit.calib;
+
+import io.quantkit.io.convert.Converter;
+import io.quantkit.quant.QuantizedTensor;
+import io.quantkit.quant.Scheme;
+import io.quantkit.quant.SchemeKind;
+import io.quantkit.tensor.Shape;
+import io.quantkit.tensor.Tensor;
+import java.util.Objects;
+
+/**
+ * The calibrated quantizer that {@code convert --calibration} and {@code compare --calibration} plug into the
+ * converter and the comparison: for each weight it applies a {@link Method} with the profile's statistics
+ * ({@link CalibratedQuantizer}), writing the scheme's ordinary stored layout.
+ *
+ * <p>Method per weight: the recipe rule's, else {@code defaultMethod}. Schemes a calibrated method cannot write
+ * (fp8, ternary, q8_0, asymmetric grids ...) are left to their codec, unless a rule names a method for them, which
+ * is an error. A weight the profile has no statistics for (the token embedding has no input activations) is
+ * quantized with an unweighted, MSE-optimal scale search and reported as "mse"; int4-outliers with
+ * {@code select=saliency} and no statistics choose by magnitude. Thread-safe (immutable).
+ */
+public final class CalibratedConversion implements Converter.TensorQuantizer {
+    /** Reported for a weight without statistics quantized by a calibrated method. */
+    public static final String NO_STATS = "mse";
+
+    private final CalibrationProfile profile;
+    private final Method defaultMethod;
+    private final boolean actOrder;
+
+    private CalibratedConversion(CalibrationProfile profile, Method defaultMethod, boolean actOrder) {
+        this.profile = Objects.requireNonNull(profile, "profile");
+        this.defaultMethod = Objects.requireNonNull(defaultMethod, "defaultMethod");
+        this.actOrder = actOrder;
+    }
+
+    /** A quantizer using {@code profile}, with {@code defaultMethod} where a rule names none. */
+    public static CalibratedConversion of(CalibrationProfile profile, Method defaultMethod, boolean actOrder) {
+        return new CalibratedConversion(profile, defaultMethod, actOrder);
+    }
+
+    /** Whether calibrated methods can write {@code scheme} for rows of {@code cols}. */
+    static boolean supports(Scheme scheme, long cols) {
+        try {
+            GridTarget t = GridTarget.of(scheme);
+            t.group((int) Math.min(Integer.MAX_VALUE, cols));
+            return cols > 0 && cols <= TensorStats.MAX_WIDTH;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public String method(String name, Shape shape, Scheme scheme, String ruleMethod) {
+        Method m = ruleMethod == null ? defaultMethod : Method.parse(ruleMethod);
+        TensorStats stats = profile.stats(name);
+        boolean saliency = scheme.kind() == SchemeKind.INT4_OUTLIERS && scheme.param("select").equals("saliency");
+        if (m == Method.RTN) {
+            // the codec cannot choose by saliency without statistics; CalibratedQuantizer can
+            return saliency ? "rtn" : null;
+        }
+        boolean ok = shape.rank() == 2 && supports(scheme, shape.rowLength());
+        if (!ok) {
+            if (ruleMethod != null) {
+                throw new IllegalArgumentException("method " + m.cliName() + " cannot write " + scheme
+                        + " for shape " + shape + " (calibrated methods write int, int8, int4, int4-outliers with "
+                        + "mode=sym and q4_0, for 2-D weights)");
+            }
+            return null;
+        }
+        if (stats != null && stats.width() != shape.rowLength()) {
+            throw new IllegalArgumentException("calibration statistics of width " + stats.width()
+                    + " do not fit shape " + shape + ": the profile was made for another model");
+        }
+        return stats == null ? NO_STATS : m.cliName();
+    }
+
+    @Override
+    public QuantizedTensor quantize(String name, Tensor tensor, Scheme scheme, String method) {
+        Method m = method.equals(NO_STATS) ? defaultMethod == Method.RTN ? Method.IMATRIX : defaultMethod
+                : Method.parse(method);
+        return CalibratedQuantizer.quantize(tensor, scheme, m, profile.stats(name), actOrder);
+    }
+}
