@@ -52,8 +52,8 @@ class ConvertCommandTest {
         assertEquals(2, doc.get("threads").asInt());
         assertEquals(0, doc.get("fallbacks").asInt());
         JsonNode t0 = doc.get("tensors").get(0);
-        assertEquals(List.of("bits_per_weight", "bytes_in", "bytes_out", "fallback", "input", "name", "output", "rule",
-                "shape"), FormatsCommandTest.fieldNames(t0));
+        assertEquals(List.of("bits_per_weight", "bytes_in", "bytes_out", "fallback", "input", "method", "name", "output",
+                "rule", "shape"), FormatsCommandTest.fieldNames(t0));
         // progress: one plain line per tensor on stderr (not a terminal under test)
         List<String> progress = r.errLines();
         assertEquals(2, progress.size(), r.err());
