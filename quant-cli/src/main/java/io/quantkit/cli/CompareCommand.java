@@ -107,6 +107,12 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--plan-out", paramLabel = "FILE", description = "With --target-bpw: where to write the plan's recipe.")
     Path planOut;
 
+    @Option(names = "--plan-candidates", paramLabel = "C", defaultValue = "mixed",
+            description = "With --target-bpw: mixed (int4/int5 in groups of 32, int6/int8 per row) or int4-outliers "
+                    + "(int4-outliers only: groups of 32 or 64, outlier budgets 0, 0.5 %% or 1.5 %%, select=error), "
+                    + "all by GPTQ (default: ${DEFAULT-VALUE}).")
+    String planCandidates;
+
     @Option(names = "--force", description = "Replace an existing --plan-out file.")
     boolean force;
 
@@ -185,6 +191,13 @@ final class CompareCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--plan-out goes with --target-bpw");
         }
         calibration.method(); // bad usage before any work
+        MixedPrecision.Candidates candidates;
+        try {
+            candidates = MixedPrecision.Candidates.parse(planCandidates);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--plan-candidates: " + e.getMessage());
+        }
+        this.candidates = candidates;
         List<Scheme> list = schemes == null ? recipe != null || targetBpw != null ? List.of()
                 : Comparison.defaultSchemes() : parseSchemes(spec, schemes);
         List<ActivationScheme> acts = parseActivations(spec, activations);
@@ -302,7 +315,8 @@ final class CompareCommand implements Callable<Integer> {
             MixedPrecision.Plan mixed = null;
             if (targetBpw != null) {
                 mixed = plan(w, profile, calib, pool, err);
-                variants.add(Comparison.Variant.ofRecipe(String.format(Locale.ROOT, "plan %.2fbpw", targetBpw),
+                variants.add(Comparison.Variant.ofRecipe(String.format(Locale.ROOT, "plan %.2fbpw%s", targetBpw,
+                        candidates == MixedPrecision.Candidates.MIXED ? "" : " " + candidates.cliName()),
                         Recipe.parse(mixed.recipe("plan"))));
             }
             Comparison.Report report = Comparison.run(w, plan, variants, acts, calib, pool, listener(err), quantizer);
@@ -349,15 +363,23 @@ final class CompareCommand implements Callable<Integer> {
         long budget = (long) Math.floor(targetBpw * params / 8);
         err.printf(Locale.ROOT, "compare: planning %.2f bits per weight (%,d bytes): sensitivity of each weight "
                 + "on %d calibration sequences%n", targetBpw, budget, kl.size());
-        Progress p = EvalCommand.progress(err, "  sensitivity");
-        Map<String, List<MixedPrecision.Option>> options = MixedPrecision.measure(w, profile, kl, pool, p::update);
+        io.quantkit.cli.Progress bar = io.quantkit.cli.Progress.auto(err, false);
+        Map<String, List<MixedPrecision.Option>> options = MixedPrecision.measure(w, profile, kl, pool,
+                (done, total) -> bar.step((int) done, (int) total, "candidates measured"), candidates,
+                calibration.actOrder);
+        bar.finish();
         MixedPrecision.Plan mixed = MixedPrecision.choose(options, fixed, budget);
-        String header = String.format(Locale.ROOT, "quant compare --target-bpw %s: %,d bytes of %,d allowed, "
+        String header = String.format(Locale.ROOT, "quant compare --target-bpw %s --plan-candidates %s: %,d bytes "
+                + "of %,d allowed, "
                 + "predicted mean ΔKLD %.5f%nsensitivity: ΔKLD on %d sequences of the calibration text, one weight "
-                + "quantized at a time", targetBpw, mixed.bytes(), budget, mixed.predictedKld(), kl.size());
+                + "quantized at a time%s", targetBpw, candidates.cliName(), mixed.bytes(), budget,
+                mixed.predictedKld(), kl.size(), calibration.actOrder ? "\nmeasured with GPTQ in act-order: apply with "
+                        + "--act-order" : "");
         io.quantkit.io.AtomicOutput.writeString(planOut, mixed.recipe(header), force);
         return mixed;
     }
+
+    private MixedPrecision.Candidates candidates = MixedPrecision.Candidates.MIXED;
 
     /** Calibration sequences whose ΔKLD measures a weight's sensitivity (the first of --calibration-data's). */
     static final int PLAN_SEQUENCES = 4;
@@ -583,7 +605,33 @@ final class CompareCommand implements Callable<Integer> {
                         : row.scheme() + " + " + row.activations()));
             }
         }
+        double floor = logFloor(pts);
         return Chart.xy(modelName + ": perplexity cost of each scheme (vs bf16)", "bits per weight",
-                "ΔPPL").series("schemes", pts);
+                String.format(Locale.ROOT, "ΔPPL (log scale; ΔPPL ≤ 0 drawn at %.0e)", floor)).logY(true)
+                .series("schemes", onLogAxis(pts, floor));
+    }
+
+    /**
+     * The floor a log ΔPPL axis draws non-positive ΔPPL at: one decade below the smallest positive ΔPPL, rounded
+     * down to a power of ten (1e-4 when none is positive).
+     */
+    static double logFloor(List<Chart.Point> pts) {
+        double min = Double.POSITIVE_INFINITY;
+        for (Chart.Point p : pts) {
+            if (p.y() > 0 && p.y() < min) {
+                min = p.y();
+            }
+        }
+        return Double.isInfinite(min) ? 1e-4 : Math.pow(10, Math.floor(Math.log10(min)) - 1);
+    }
+
+    /** Points for a log ΔPPL axis: ΔPPL ≤ 0 moves to {@code floor}, its label saying the true value. */
+    static List<Chart.Point> onLogAxis(List<Chart.Point> pts, double floor) {
+        List<Chart.Point> out = new ArrayList<>();
+        for (Chart.Point p : pts) {
+            out.add(p.y() > 0 ? p : new Chart.Point(p.x(), floor, p.label() + String.format(Locale.ROOT,
+                    " (ΔPPL %+.4f)", p.y())));
+        }
+        return out;
     }
 }

@@ -185,4 +185,24 @@ class CalibratedCommandsTest {
                 profile, "--calib-method", "awq").assertBadInput();
         assertTrue(e.contains("unknown calibration method 'awq'"), e);
     }
+
+    @Test
+    void int4OutlierPlansUseOnlyInt4Outliers() throws Exception {
+        Path plan = dir.resolve("plan-o.recipe");
+        JsonNode j = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--max-bytes", "2000",
+                "--target-bpw", "4.6", "--plan-candidates", "int4-outliers", "--calibration", profile,
+                "--calibration-data", text, "--samples", "4", "--plan-out", plan.toString(), "--threads", "2",
+                "--json").json();
+        for (JsonNode t : j.get("plan").get("tensors")) {
+            assertTrue(t.get("scheme").asText().startsWith("int4-outliers:"), t.toString());
+            assertTrue(t.get("scheme").asText().contains("select=error"), t.toString());
+        }
+        JsonNode row = j.get("rows").get(0);
+        assertEquals("plan 4.60bpw int4-outliers", row.get("scheme").asText());
+        assertTrue(row.get("bits_per_weight").asDouble() <= 4.6, row.toString());
+        String e = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--target-bpw", "4.6",
+                "--plan-candidates", "int3", "--calibration", profile, "--calibration-data", text, "--plan-out",
+                dir.resolve("p3.recipe").toString()).assertBadInput();
+        assertTrue(e.contains("unknown plan candidates 'int3'"), e);
+    }
 }

@@ -67,4 +67,18 @@ class EvalCompareCommandTest {
                 "int8:dynamic").assertBadInput();
         assertTrue(line.contains("given twice"), line);
     }
+
+    @Test
+    void chartDrawsNonPositiveDeltaPplAtAFloorOnTheLogAxis() {
+        List<Chart.Point> pts = List.of(new Chart.Point(16, -0.0003, "f16"), new Chart.Point(8, 0.0047, "int8"),
+                new Chart.Point(2, 447.66, "ternary"));
+        double floor = CompareCommand.logFloor(pts);
+        assertEquals(1e-4, floor, 1e-18, "a decade below 0.0047, rounded down to a power of ten");
+        List<Chart.Point> drawn = CompareCommand.onLogAxis(pts, floor);
+        assertEquals(new Chart.Point(16, 1e-4, "f16 (ΔPPL -0.0003)"), drawn.get(0));
+        assertEquals(pts.get(1), drawn.get(1));
+        assertEquals(pts.get(2), drawn.get(2));
+        assertEquals(1e-4, CompareCommand.logFloor(List.of(new Chart.Point(4, 0, "x"))), 0.0);
+        assertEquals(0.01, CompareCommand.logFloor(List.of(new Chart.Point(4, 0.5, "x"))), 1e-15);
+    }
 }

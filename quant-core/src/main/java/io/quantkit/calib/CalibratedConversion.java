@@ -53,10 +53,11 @@ public final class CalibratedConversion implements Converter.TensorQuantizer {
     public String method(String name, Shape shape, Scheme scheme, String ruleMethod) {
         Method m = ruleMethod == null ? defaultMethod : Method.parse(ruleMethod);
         TensorStats stats = profile.stats(name);
-        boolean saliency = scheme.kind() == SchemeKind.INT4_OUTLIERS && scheme.param("select").equals("saliency");
+        boolean calibratedSelect = scheme.kind() == SchemeKind.INT4_OUTLIERS
+                && !scheme.param("select").equals("magnitude") && stats != null;
         if (m == Method.RTN) {
-            // the codec cannot choose by saliency without statistics; CalibratedQuantizer can
-            return saliency ? "rtn" : null;
+            // the codec has no statistics to choose outliers by saliency or weighted error; CalibratedQuantizer has
+            return calibratedSelect ? "rtn" : null;
         }
         boolean ok = shape.rank() == 2 && supports(scheme, shape.rowLength());
         if (!ok) {

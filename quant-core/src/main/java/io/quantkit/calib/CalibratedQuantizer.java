@@ -14,19 +14,34 @@ import java.util.Objects;
  * stay readable by every tool that reads the scheme; q4_0 output remains valid ggml blocks).
  *
  * <ul>
- * <li>{@link Method#RTN}: the scheme's own codec (int4-outliers with select=saliency uses
- *     {@link SaliencySelector} when statistics exist).</li>
+ * <li>{@link Method#RTN}: the scheme's own codec (int4-outliers with select=saliency or select=error uses the
+ *     profile's importance to choose the outliers, {@link #selector}).</li>
  * <li>{@link Method#IMATRIX}: per group, the scale minimising Σ imp_j·(w_j − q_j·s)² with imp the input
  *     channel's mean x² ({@link GridTarget#searchScale}).</li>
  * <li>{@link Method#GPTQ}: {@link Gptq} with H = 2·E[x xᵀ], group scales by the weighted search.</li>
  * </ul>
- * int4-outliers: outliers chosen first (by the scheme's select, saliency needing statistics), removed (set to
+ * int4-outliers: outliers chosen first (by the scheme's select: magnitude, saliency or error), removed (set to
  * 0), the rest quantized by the method, the outliers stored exactly as {@link OutlierCodec} stores them.
  * Without statistics (e.g. the token embedding, which has no input activations) IMATRIX and GPTQ fall back to
- * an unweighted (MSE-optimal) scale search, and select=saliency to magnitude (uniform importance).
+ * an unweighted (MSE-optimal) scale search, and the outlier choice to uniform importance (select=saliency then
+ * orders like magnitude).
  */
 public final class CalibratedQuantizer {
     private CalibratedQuantizer() {
+    }
+
+    /**
+     * The outlier selector the scheme's select names: magnitude (|w|), saliency (imp·w²) or error (the greedy
+     * importance-weighted squared grid error removed, {@link io.quantkit.quant.ErrorGainSelector}); without
+     * statistics importance is uniform (saliency then orders like magnitude).
+     */
+    static io.quantkit.quant.OutlierSelector selector(Scheme scheme, TensorStats stats) {
+        double[] imp = stats == null ? null : stats.importance();
+        return switch (scheme.param("select")) {
+            case "saliency" -> imp == null ? io.quantkit.quant.OutlierSelector.byMagnitude() : SaliencySelector.of(imp);
+            case "error" -> io.quantkit.quant.ErrorGainSelector.of(imp, scheme.intParam("group"));
+            default -> io.quantkit.quant.OutlierSelector.byMagnitude();
+        };
     }
 
     /** Quantizes {@code source} (a 2-D weight {@code [out, in]}); {@code stats} may be null. */
@@ -40,13 +55,10 @@ public final class CalibratedQuantizer {
                     + " do not fit a tensor of shape " + shape);
         }
         boolean outliers = scheme.kind() == SchemeKind.INT4_OUTLIERS;
-        // without statistics (the token embedding has no input activations) every channel counts the same,
-        // and saliency imp·w² orders like |w|: magnitude selection
-        boolean saliency = outliers && scheme.param("select").equals("saliency") && stats != null;
+        io.quantkit.quant.OutlierSelector selector = outliers ? selector(scheme, stats) : null;
         if (method == Method.RTN) {
             if (outliers) {
-                return new OutlierCodec(scheme, saliency ? SaliencySelector.of(stats.importance())
-                        : io.quantkit.quant.OutlierSelector.byMagnitude()).quantize(source);
+                return new OutlierCodec(scheme, selector).quantize(source);
             }
             return Codecs.forScheme(scheme).quantize(source);
         }
@@ -62,11 +74,8 @@ public final class CalibratedQuantizer {
         int[] outIdx = null;
         float[] outVal = null;
         if (outliers) {
-            OutlierCodec oc = new OutlierCodec(Scheme.parse(scheme.toString().replace("select=saliency",
-                    "select=magnitude")));
-            int k = oc.outlierCount(shape);
-            outIdx = saliency ? SaliencySelector.of(stats.importance()).select(w, shape, k)
-                    : io.quantkit.quant.OutlierSelector.byMagnitude().select(w, shape, k);
+            int k = new OutlierCodec(scheme, selector).outlierCount(shape); // the budget does not depend on select
+            outIdx = selector.select(w, shape, k);
             outVal = new float[k];
             for (int j = 0; j < k; j++) {
                 outVal[j] = w[outIdx[j]];

@@ -29,7 +29,9 @@ import java.util.Map;
  * after its first {@code evalBytes} bytes and measures llama-cpp perplexity (ctx 128) on those first bytes, for
  * round-to-nearest against calibrated methods and for mixed-precision plans at byte targets.
  *
- * <p>{@code main MODEL.bin TOK.bin TEXT [evalBytes samples seed budget...]} prints Markdown tables.
+ * <p>{@code main MODEL.bin TOK.bin TEXT [evalBytes samples seed budget...]} prints Markdown tables. System
+ * properties: {@code plans=false} skips the mixed-precision part, {@code rows="S/M;S/M"} picks rows of the method
+ * table, {@code act=true} runs GPTQ in act-order.
  */
 public final class CalibrationBenchmark {
     private CalibrationBenchmark() {
@@ -87,13 +89,16 @@ public final class CalibrationBenchmark {
             out.println("| weights | method | bytes | PPL | ΔPPL |");
             out.println("|---|---|---:|---:|---:|");
             String[][] rows = {
-                {"int4:group=32", "rtn"}, {"int4:group=32", "gptq"},
-                {"int4:group=32", "imatrix"},
+                {"int4:group=32", "rtn"}, {"int4:group=32", "imatrix"}, {"int4:group=32", "gptq"},
                 {"int4-outliers:group=32,budget=0.5%", "rtn"},
                 {"int4-outliers:group=32,budget=0.5%,select=saliency", "rtn"},
+                {"int4-outliers:group=32,budget=0.5%,select=error", "rtn"},
+                {"int4-outliers:group=32,budget=0.5%", "gptq"},
                 {"int4-outliers:group=32,budget=0.5%,select=saliency", "gptq"},
+                {"int4-outliers:group=32,budget=0.5%,select=error", "gptq"},
                 {"q4_0", "rtn"}, {"q4_0", "imatrix"}, {"q4_0", "gptq"},
             };
+            boolean actOrder = Boolean.getBoolean("act");
             String only = System.getProperty("rows", "");
             for (String[] r : rows) {
                 if (!only.isEmpty() && !Arrays.asList(only.split(";")).contains(r[0] + "/" + r[1])) {
@@ -112,7 +117,7 @@ public final class CalibrationBenchmark {
                     if (q40 && n.equals(LlamaWeights.OUTPUT)) {
                         return Codecs.forScheme(Scheme.parse("q8_0")).quantize(t); // llama.cpp: output in q8_0
                     }
-                    return CalibratedQuantizer.quantize(t, s, m, profile.stats(n), false);
+                    return CalibratedQuantizer.quantize(t, s, m, profile.stats(n), actOrder);
                 });
                 double p = ppl(q, plan, pool).ppl();
                 out.printf(Locale.ROOT, "| %s%s | %s | %d | %.4f | %+.4f |%n", r[0],

@@ -75,6 +75,50 @@ public final class MixedPrecision {
         return out;
     }
 
+    /**
+     * int4-outliers candidates for a weight with rows of {@code cols}, all by GPTQ with outliers chosen by
+     * {@code select=error}: groups of 32 and 64 (for rows that 32 does not divide, the divisors of {@code cols}
+     * nearest 32 and 64) with outlier budgets of 0, 0.5 % and 1.5 % of the weights.
+     */
+    public static List<Candidate> outlierCandidates(int cols) {
+        List<Candidate> out = new ArrayList<>();
+        int[] groups = cols % 32 == 0 ? new int[] {32, 64} : new int[] {divisorNear(cols, 32), divisorNear(cols, 64)};
+        for (int g : groups) {
+            for (String b : new String[] {"0", "0.5%", "1.5%"}) {
+                out.add(new Candidate(Scheme.parse("int4-outliers:group=" + g + ",budget=" + b + ",select=error"),
+                        Method.GPTQ));
+            }
+        }
+        return out;
+    }
+
+    /** Which candidates the planner tries per weight. */
+    public enum Candidates {
+        /** {@link #defaultCandidates}: int4/int5 in groups, int6/int8 per row. */
+        MIXED,
+        /** {@link #outlierCandidates}: int4-outliers only, group size and outlier budget chosen per weight. */
+        INT4_OUTLIERS;
+
+        /** The candidates for rows of {@code cols}. */
+        public List<Candidate> forColumns(int cols) {
+            return this == MIXED ? defaultCandidates(cols) : outlierCandidates(cols);
+        }
+
+        /** Lower-case name as used on the command line (mixed, int4-outliers). */
+        public String cliName() {
+            return this == MIXED ? "mixed" : "int4-outliers";
+        }
+
+        public static Candidates parse(String s) {
+            for (Candidates c : values()) {
+                if (c.cliName().equals(s)) {
+                    return c;
+                }
+            }
+            throw new IllegalArgumentException("unknown plan candidates '" + s + "' (mixed, int4-outliers)");
+        }
+    }
+
     private static int divisorNear(int n, int target) {
         int best = n;
         for (int d = 1; d <= n; d++) {
@@ -85,9 +129,16 @@ public final class MixedPrecision {
         return best;
     }
 
-    /** Measures every candidate of every 2-D weight. */
+    /** Measures every {@link Candidates#MIXED} candidate of every 2-D weight (natural column order). */
     public static Map<String, List<Option>> measure(LlamaWeights weights, CalibrationProfile profile,
                                                    List<int[]> sequences, ThreadPool pool, Progress progress) {
+        return measure(weights, profile, sequences, pool, progress, Candidates.MIXED, false);
+    }
+
+    /** Measures every candidate of every 2-D weight; {@code actOrder} as GPTQ applies it. */
+    public static Map<String, List<Option>> measure(LlamaWeights weights, CalibrationProfile profile,
+                                                   List<int[]> sequences, ThreadPool pool, Progress progress,
+                                                   Candidates candidates, boolean actOrder) {
         Objects.requireNonNull(progress, "progress");
         KlScorer scorer = new KlScorer(weights, sequences, pool);
         Map<String, List<Option>> out = new LinkedHashMap<>();
@@ -99,15 +150,15 @@ public final class MixedPrecision {
         }
         long total = 0;
         for (String n : names) {
-            total += defaultCandidates((int) weights.tensor(n).shape().rowLength()).size();
+            total += candidates.forColumns((int) weights.tensor(n).shape().rowLength()).size();
         }
         long done = 0;
         for (String name : names) {
             Tensor t = weights.tensor(name);
             TensorStats stats = profile == null ? null : profile.stats(name);
             List<Option> opts = new ArrayList<>();
-            for (Candidate c : defaultCandidates((int) t.shape().rowLength())) {
-                QuantizedTensor q = CalibratedQuantizer.quantize(t, c.scheme(), c.method(), stats, false);
+            for (Candidate c : candidates.forColumns((int) t.shape().rowLength())) {
+                QuantizedTensor q = CalibratedQuantizer.quantize(t, c.scheme(), c.method(), stats, actOrder);
                 double kl = scorer.kl(weights.map((n, x) -> n.equals(name) ? q : x));
                 opts.add(new Option(c, q.storageBytes(), kl));
                 progress.update(++done, total);

@@ -30,7 +30,7 @@ public enum SchemeKind {
     /** INT4 groups plus a budget of weights kept exactly in 16-bit (sparse index + value). */
     INT4_OUTLIERS("int4-outliers", List.of(Param.range("group", 128, 0, 1 << 20),
             Param.choice("mode", "sym", "sym", "asym"), Param.text("budget", "0.5%"),
-            Param.choice("select", "magnitude", "magnitude", "saliency"))),
+            Param.choice("select", "magnitude", "magnitude", "saliency", "error"))),
     /** BitNet b1.58 absmean ternary: s = mean|W|, q = clip(round_half_even(W/s), -1, 1). */
     TERNARY("ternary", List.of(Param.choice("scale", "tensor", "tensor", "channel", "group"),
             Param.range("group", 128, 1, 1 << 20), Param.choice("pack", "2bit", "2bit", "base3"))),

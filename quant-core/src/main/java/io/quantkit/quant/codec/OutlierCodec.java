@@ -21,7 +21,9 @@ import java.util.Objects;
  * {@code int4-outliers}: {@link IntCodec INT4 groups} plus a budget of individual weights kept in 16-bit.
  *
  * <pre>
- * 1. choose k outliers with the {@link OutlierSelector} (select=magnitude: the k largest |w|, ties → lower index)
+ * 1. choose k outliers with the {@link OutlierSelector} (select=magnitude: the k largest |w|, ties → lower index;
+ *    select=error: greedily the largest squared grid error removed, {@link io.quantkit.quant.ErrorGainSelector};
+ *    select=saliency needs a calibration profile)
  * 2. set them to 0 in a copy and quantize that copy exactly as int4:group=G,mode=M (so each group's scale
  *    is computed from the bulk only: 0 never raises amax, and the asym range always contains 0)
  * 3. store the outliers sparsely; decoding writes them over their (zero) grid value
@@ -71,6 +73,13 @@ public final class OutlierCodec implements Codec {
         String select = scheme.param("select");
         if (select.equals("magnitude")) {
             return OutlierSelector.byMagnitude();
+        }
+        if (select.equals("error")) { // without a profile every input channel counts the same
+            if (scheme.param("mode").equals("asym")) {
+                throw new IllegalArgumentException(scheme.kind().cliName() + ": select=error models the symmetric "
+                        + "grid; use mode=sym");
+            }
+            return io.quantkit.quant.ErrorGainSelector.of(null, scheme.intParam("group"));
         }
         throw new IllegalArgumentException(scheme.kind().cliName() + ": select=" + select
                 + " needs a calibration profile, and this codec was given none (use select=magnitude)");
