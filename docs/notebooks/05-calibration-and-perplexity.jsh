@@ -271,7 +271,7 @@ for (String name : errs.get(io.quantkit.calib.Method.RTN).keySet()) {
 }
 check(imatWeightedEverywhere, "on every one of the 36 layers, the importance-weighted search lowers Σ imp·e² below round-to-nearest's");
 check(gptqOutEverywhere, "on every layer, GPTQ has the smallest output error e·E[xxᵀ]·eᵀ of the three");
-check(gptqMseWorse && sums[6] > sums[0], "yet GPTQ's plain weight error is the largest: it moves weights away from their nearest grid point on purpose");
+check(gptqMseWorse && sums[6] > 1.3 * sums[3], "yet GPTQ's plain weight error is above the importance-weighted search's on every layer, over 1.3x in total: it moves weights away from their nearest grid point on purpose");
 
 // Does that reach the model's predictions? Perplexity on the plan of section 3 and the KL divergence of each
 // quantized model's next-token distribution from the float model's, position by position (mean over 10k
