@@ -5,11 +5,10 @@ import java.awt.Color;
 import java.awt.Font;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import io.quantkit.io.AtomicOutput;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -151,16 +150,7 @@ public final class Chart {
 
     /** Writes the PNG to {@code file} atomically (temporary file in the same folder, then rename). */
     public void writePng(Path file) throws IOException {
-        Path abs = file.toAbsolutePath();
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-        try {
-            try (OutputStream os = Files.newOutputStream(tmp)) {
-                writePng(os);
-            }
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicOutput.write(file, true, this::writePng);
     }
 
     /**
@@ -184,18 +174,11 @@ public final class Chart {
         } finally {
             g.dispose();
         }
-        Path abs = file.toAbsolutePath();
-        Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-        try {
-            try (OutputStream os = Files.newOutputStream(tmp)) {
-                if (!ImageIO.write(all, "png", os)) {
-                    throw new IOException("no PNG writer in this JDK");
-                }
+        AtomicOutput.write(file, true, os -> {
+            if (!ImageIO.write(all, "png", os)) {
+                throw new IOException("no PNG writer in this JDK");
             }
-            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     /** Writes the PNG to {@code os} (not closed). */

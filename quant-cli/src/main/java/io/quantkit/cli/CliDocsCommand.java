@@ -1,10 +1,8 @@
 package io.quantkit.cli;
 
+import io.quantkit.io.AtomicOutput;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -35,9 +33,7 @@ final class CliDocsCommand implements Callable<Integer> {
             spec.commandLine().getOut().print(text);
             spec.commandLine().getOut().flush();
         } else {
-            Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), ".cli", ".md.tmp");
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            AtomicOutput.writeString(out, text, true);
         }
         return ExitCodes.OK;
     }

@@ -1,12 +1,12 @@
 package io.quantkit.cli;
 
 import io.quantkit.train.Trainer;
+import io.quantkit.io.AtomicOutput;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -25,17 +25,16 @@ public final class TrainingCurves implements Trainer.Listener {
     private final List<Trainer.StepLog> steps = new ArrayList<>();
     private final Path csv;
     private final Writer csvOut;
-    private final Path csvTmp;
+    private final AtomicOutput csvFile;
 
     private TrainingCurves(Path csv) throws IOException {
         this.csv = csv;
         if (csv == null) {
-            this.csvTmp = null;
+            this.csvFile = null;
             this.csvOut = null;
         } else {
-            Path abs = csv.toAbsolutePath();
-            this.csvTmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-            this.csvOut = Files.newBufferedWriter(csvTmp, StandardCharsets.UTF_8);
+            this.csvFile = AtomicOutput.create(csv, true);
+            this.csvOut = new OutputStreamWriter(csvFile.stream(), StandardCharsets.UTF_8);
             csvOut.write(Trainer.StepLog.csvHeader());
             csvOut.write('\n');
         }
@@ -66,15 +65,16 @@ public final class TrainingCurves implements Trainer.Listener {
         if (csvOut == null) {
             return;
         }
-        csvOut.close();
-        Files.move(csvTmp, csv.toAbsolutePath(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        csvOut.flush();
+        try (csvFile) {
+            csvFile.commit();
+        }
     }
 
     /** Drops the unfinished CSV (after a failure). */
     public void abandon() throws IOException {
         if (csvOut != null) {
-            csvOut.close();
-            Files.deleteIfExists(csvTmp);
+            csvFile.close();
         }
     }
 

@@ -23,14 +23,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import jdk.jshell.Diag;
-import jdk.jshell.EvalException;
 import jdk.jshell.JShell;
-import jdk.jshell.JShellException;
 import jdk.jshell.Snippet;
 import jdk.jshell.SnippetEvent;
-import jdk.jshell.SourceCodeAnalysis;
-import jdk.jshell.UnresolvedReferenceException;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -113,7 +108,7 @@ class NotebooksTest {
         Path target = Path.of("target", "notebooks").toAbsolutePath();
         Path plots = Files.createDirectories(target.resolve(name));
         Path transcript = target.resolve(name + ".out");
-        List<Piece> pieces = split(Files.readString(notebook, StandardCharsets.UTF_8), notebook);
+        List<JShellText.Piece> pieces = split(Files.readString(notebook, StandardCharsets.UTF_8), notebook);
 
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
@@ -185,16 +180,11 @@ class NotebooksTest {
     /** The system property a notebook reads for its plot folder. */
     static final String OUT_PROPERTY = "quantkit.notebook.out";
 
-    /** One complete snippet and the line it starts on. */
-    private record Piece(String source, int line) {
-    }
-
     /**
      * Cuts a notebook into snippets with JShell's own analysis (as the tool does when it reads a file). A
      * line starting with {@code /} is a JShell command: only {@code /exit} is accepted, and only last.
      */
-    private static List<Piece> split(String text, Path notebook) {
-        List<Piece> pieces = new ArrayList<>();
+    private static List<JShellText.Piece> split(String text, Path notebook) {
         StringBuilder code = new StringBuilder();
         String[] lines = text.split("\n", -1);
         for (int i = 0; i < lines.length; i++) {
@@ -213,57 +203,26 @@ class NotebooksTest {
             code.append(lines[i]).append('\n');
         }
         try (JShell js = JShell.builder().executionEngine("local").build()) {
-            SourceCodeAnalysis sca = js.sourceCodeAnalysis();
-            String rest = code.toString();
-            int line = 1;
-            while (true) {
-                SourceCodeAnalysis.CompletionInfo ci = sca.analyzeCompletion(rest);
-                if (ci.completeness() == SourceCodeAnalysis.Completeness.EMPTY) {
-                    break;
-                }
-                if (!ci.completeness().isComplete()) {
-                    throw new AssertionError(notebook.getFileName() + " line " + line
-                            + ": the file ends inside an unfinished snippet (" + ci.completeness() + ")");
-                }
-                String src = ci.source();
-                int consumed = rest.length() - ci.remaining().length();
-                String eaten = rest.substring(0, consumed);
-                int lead = 0; // blank and comment lines before the snippet's code
-                for (String l : eaten.split("\n", -1)) {
-                    if (!l.isBlank() && !l.strip().startsWith("//")) {
-                        break;
-                    }
-                    lead++;
-                }
-                pieces.add(new Piece(src, line + lead));
-                line += (int) eaten.chars().filter(c -> c == '\n').count();
-                rest = ci.remaining();
-            }
+            return JShellText.split(js.sourceCodeAnalysis(), code.toString());
+        } catch (IllegalArgumentException e) {
+            throw new AssertionError(notebook.getFileName() + " " + e.getMessage(), e);
         }
-        return pieces;
     }
 
     /** Evaluates the snippets in order; returns null if all went well, else one message saying what failed where. */
-    private static String evaluate(JShell js, List<Piece> pieces, Path notebook,
+    private static String evaluate(JShell js, List<JShellText.Piece> pieces, Path notebook,
             java.util.concurrent.atomic.AtomicBoolean cancelled) {
         String file = notebook.getFileName().toString();
-        for (Piece p : pieces) {
+        for (JShellText.Piece p : pieces) {
             if (cancelled.get()) {
                 return file + ": stopped";
             }
             for (SnippetEvent ev : js.eval(p.source())) {
-                Snippet sn = ev.snippet();
-                String where = file + " line " + p.line() + " (" + firstLine(sn == null ? p.source() : sn.source()) + ")";
-                if (ev.status() == Snippet.Status.REJECTED) {
-                    String diags = js.diagnostics(sn).map(d -> describe(d)).collect(Collectors.joining("; "));
-                    return where + " does not compile: " + diags;
-                }
-                if (ev.status() == Snippet.Status.RECOVERABLE_NOT_DEFINED) {
-                    return where + " refers to something not defined: " + unresolved(js, sn);
-                }
-                JShellException ex = ev.exception();
-                if (ex != null) {
-                    return where + " threw " + describe(ex);
+                String failure = JShellText.failure(js, ev, false);
+                if (failure != null) {
+                    Snippet sn = ev.snippet();
+                    return file + " line " + p.line() + " (" + JShellText.firstLine(sn == null ? p.source() : sn.source()) + ") "
+                            + failure;
                 }
             }
         }
@@ -272,51 +231,11 @@ class NotebooksTest {
         for (Snippet sn : js.snippets().collect(Collectors.toList())) {
             Snippet.Status st = js.status(sn);
             if (st == Snippet.Status.RECOVERABLE_DEFINED || st == Snippet.Status.RECOVERABLE_NOT_DEFINED) {
-                return file + ": '" + firstLine(sn.source()) + "' still refers to something not defined: "
-                        + unresolved(js, sn);
+                return file + ": '" + JShellText.firstLine(sn.source()) + "' still refers to something not defined: "
+                        + JShellText.unresolved(js, sn);
             }
         }
         return null;
-    }
-
-    private static String unresolved(JShell js, Snippet sn) {
-        if (sn instanceof jdk.jshell.DeclarationSnippet d) {
-            return String.join(", ", js.unresolvedDependencies(d).collect(Collectors.toList()));
-        }
-        return "?";
-    }
-
-    private static String describe(Diag d) {
-        return d.getMessage(null).replace('\n', ' ');
-    }
-
-    private static String describe(JShellException ex) {
-        if (ex instanceof EvalException ee) {
-            StringBuilder sb = new StringBuilder(ee.getExceptionClassName()).append(": ").append(ee.getMessage());
-            for (StackTraceElement el : ee.getStackTrace()) {
-                sb.append("\n    at ").append(el);
-            }
-            return sb.toString();
-        }
-        if (ex instanceof UnresolvedReferenceException ure) {
-            return "an unresolved reference in " + firstLine(ure.getSnippet().source());
-        }
-        return ex.toString();
-    }
-
-    /** The first line of code of a snippet (leading comment lines skipped), with " ..." if more follows. */
-    private static String firstLine(String s) {
-        List<String> lines = new ArrayList<>();
-        for (String l : s.strip().split("\n")) {
-            if (lines.isEmpty() && (l.isBlank() || l.strip().startsWith("//"))) {
-                continue;
-            }
-            lines.add(l.strip());
-        }
-        if (lines.isEmpty()) {
-            return s.strip();
-        }
-        return lines.size() == 1 ? lines.get(0) : lines.get(0) + " ...";
     }
 
     private static String tail(String s, int lines) {

@@ -1,17 +1,26 @@
 package io.quantkit.io;
 
+import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * An output file that appears complete or not at all: data goes to a hidden temporary file in the target's
  * folder; {@link #commit()} forces it to disk, renames it over the target with {@code ATOMIC_MOVE} and syncs the
  * folder; {@link #close()} without commit deletes it. An existing target is refused unless {@code force}.
+ *
+ * <p>The temporary file is created like any new file ({@code CREATE_NEW}, so its permissions follow the user's
+ * umask, as the final output's should), not with {@link Files#createTempFile}, whose files are private (0600).
+ * Every file the project writes goes through this class.
  */
 public final class AtomicOutput implements AutoCloseable {
     private final Path target;
@@ -19,6 +28,7 @@ public final class AtomicOutput implements AutoCloseable {
     private final FileChannel channel;
     private final boolean force;
     private boolean committed;
+    private OutputStream stream;
 
     private AtomicOutput(Path target, Path temp, FileChannel channel, boolean force) {
         this.target = target;
@@ -41,21 +51,69 @@ public final class AtomicOutput implements AutoCloseable {
         }
         Path dir = abs.getParent();
         Files.createDirectories(dir);
-        Path temp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".partial");
-        FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.READ,
-                StandardOpenOption.TRUNCATE_EXISTING);
-        return new AtomicOutput(abs, temp, ch, force);
+        for (int attempt = 0; ; attempt++) {
+            Path temp = dir.resolve("." + abs.getFileName() + "."
+                    + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE) + ".partial");
+            try {
+                FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                        StandardOpenOption.READ);
+                return new AtomicOutput(abs, temp, ch, force);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** What writes the content of an atomic output. */
+    @FunctionalInterface
+    public interface Body {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /**
+     * Writes {@code target} atomically with what {@code body} writes to a buffered stream; an existing target only
+     * with {@code force}. On any failure the target is untouched and the temporary file is gone.
+     */
+    public static void write(Path target, boolean force, Body body) throws IOException {
+        try (AtomicOutput ao = create(target, force)) {
+            OutputStream out = ao.stream();
+            body.writeTo(out);
+            out.flush();
+            ao.commit();
+        }
+    }
+
+    /** Writes {@code bytes} to {@code target} atomically; an existing target only with {@code force}. */
+    public static void writeBytes(Path target, byte[] bytes, boolean force) throws IOException {
+        write(target, force, out -> out.write(bytes));
     }
 
     /** Writes {@code text} (UTF-8) to {@code target} atomically; an existing target only with {@code force}. */
     public static void writeString(Path target, String text, boolean force) throws IOException {
-        try (AtomicOutput ao = create(target, force)) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            while (b.hasRemaining()) {
-                ao.channel().write(b);
-            }
-            ao.commit();
+        writeBytes(target, text.getBytes(java.nio.charset.StandardCharsets.UTF_8), force);
+    }
+
+    /**
+     * A buffered stream over {@link #channel()} (the same stream on every call). Closing it does not close the
+     * channel; flush it before {@link #commit()} (commit flushes it too).
+     */
+    public OutputStream stream() {
+        if (stream == null) {
+            stream = new BufferedOutputStream(new FilterOutputStream(Channels.newOutputStream(channel)) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    flush();
+                }
+            }, 1 << 16);
         }
+        return stream;
     }
 
     /** The channel to write to (positioned at 0). */
@@ -74,6 +132,9 @@ public final class AtomicOutput implements AutoCloseable {
 
     /** fsync, atomic rename over the target, fsync of the folder. */
     public void commit() throws IOException {
+        if (stream != null) {
+            stream.flush();
+        }
         channel.force(true);
         channel.close();
         if (!force && Files.exists(target)) {

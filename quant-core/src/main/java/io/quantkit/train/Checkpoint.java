@@ -7,12 +7,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -93,23 +90,12 @@ public final class Checkpoint {
         for (int i = 8 + json.length; i < head.length; i++) {
             head[i] = ' ';
         }
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-                 OutputStream out = java.nio.channels.Channels.newOutputStream(ch)) {
-                out.write(head);
-                for (float[] b : blobs) {
-                    writeFloats(out, b);
-                }
-                out.flush();
-                ch.force(true);
+        io.quantkit.io.AtomicOutput.write(file, true, out -> {
+            out.write(head);
+            for (float[] b : blobs) {
+                writeFloats(out, b);
             }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     private static Map<String, Object> tensorInfo(long[] shape, long from, long to) {

@@ -1,16 +1,9 @@
 package io.quantkit.train;
 
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
 /**
@@ -38,30 +31,19 @@ public final class Llama2cExport {
         if (params.length != layout.size()) {
             throw new IllegalArgumentException("weights have " + params.length + " floats but the layout needs " + layout.size());
         }
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-                 OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16)) {
-                ByteBuffer h = ByteBuffer.allocate(28).order(ByteOrder.LITTLE_ENDIAN);
-                h.putInt(a.dim()).putInt(a.hiddenDim()).putInt(a.nLayers()).putInt(a.nHeads()).putInt(a.nKvHeads())
-                        .putInt(a.sharedClassifier() ? a.vocabSize() : -a.vocabSize()).putInt(a.seqLen());
-                out.write(h.array());
-                int bodyEnd = a.sharedClassifier() ? layout.size() : layout.wcls;
-                Checkpoint.writeFloats(out, Arrays.copyOfRange(params, 0, bodyEnd));
-                float[][] rope = Ops.ropeTables(a.seqLen(), a.headSize(), a.ropeTheta());
-                Checkpoint.writeFloats(out, rope[0]);
-                Checkpoint.writeFloats(out, rope[1]);
-                if (!a.sharedClassifier()) {
-                    Checkpoint.writeFloats(out, Arrays.copyOfRange(params, layout.wcls, layout.size()));
-                }
-                out.flush();
-                ch.force(true);
+        io.quantkit.io.AtomicOutput.write(file, true, out -> {
+            ByteBuffer h = ByteBuffer.allocate(28).order(ByteOrder.LITTLE_ENDIAN);
+            h.putInt(a.dim()).putInt(a.hiddenDim()).putInt(a.nLayers()).putInt(a.nHeads()).putInt(a.nKvHeads())
+                    .putInt(a.sharedClassifier() ? a.vocabSize() : -a.vocabSize()).putInt(a.seqLen());
+            out.write(h.array());
+            int bodyEnd = a.sharedClassifier() ? layout.size() : layout.wcls;
+            Checkpoint.writeFloats(out, Arrays.copyOfRange(params, 0, bodyEnd));
+            float[][] rope = Ops.ropeTables(a.seqLen(), a.headSize(), a.ropeTheta());
+            Checkpoint.writeFloats(out, rope[0]);
+            Checkpoint.writeFloats(out, rope[1]);
+            if (!a.sharedClassifier()) {
+                Checkpoint.writeFloats(out, Arrays.copyOfRange(params, layout.wcls, layout.size()));
             }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 }

@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -166,9 +165,7 @@ public final class IpynbConverter {
         Path dir = Path.of(args.length > 0 ? args[0] : "docs/notebooks");
         for (Path jsh : notebooks(dir)) {
             Path target = ipynbOf(jsh);
-            Path tmp = Files.createTempFile(dir, ".ipynb-", ".tmp");
-            Files.writeString(tmp, toIpynb(Files.readString(jsh, StandardCharsets.UTF_8)), StandardCharsets.UTF_8);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            io.quantkit.io.AtomicOutput.writeString(target, toIpynb(Files.readString(jsh, StandardCharsets.UTF_8)), true);
             System.out.println("wrote " + target);
         }
     }

@@ -1,20 +1,16 @@
 package io.quantkit.jupyter;
 
+import io.quantkit.cli.JShellText;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
-import jdk.jshell.Diag;
-import jdk.jshell.EvalException;
 import jdk.jshell.JShell;
-import jdk.jshell.JShellException;
 import jdk.jshell.Snippet;
 import jdk.jshell.SnippetEvent;
 import jdk.jshell.SourceCodeAnalysis;
-import jdk.jshell.UnresolvedReferenceException;
 import org.dflib.jjava.jupyter.channels.JupyterConnection;
 import org.dflib.jjava.jupyter.kernel.BaseKernel;
 import org.dflib.jjava.jupyter.kernel.BaseKernelBuilder;
@@ -119,45 +115,22 @@ public final class Kernel extends BaseKernel {
      * expression (JShell's text of it), else null; throws {@link CellError} on the first failure.
      */
     static String run(JShell js, String code) {
-        SourceCodeAnalysis sca = js.sourceCodeAnalysis();
-        String rest = code;
+        List<JShellText.Piece> pieces;
+        try {
+            pieces = JShellText.split(js.sourceCodeAnalysis(), code);
+        } catch (IllegalArgumentException e) {
+            throw new CellError(e.getMessage());
+        }
         String last = null;
-        int line = 1;
-        while (true) {
-            SourceCodeAnalysis.CompletionInfo ci = sca.analyzeCompletion(rest);
-            if (ci.completeness() == SourceCodeAnalysis.Completeness.EMPTY) {
-                return last;
-            }
-            String head0 = firstLine(rest);
-            int at0 = line + leadingCommentLines(rest);
-            if (head0.startsWith("/") && !head0.startsWith("//") && !head0.startsWith("/*")) {
-                throw new CellError("line " + at0 + ": JShell command '" + head0.split(" ")[0]
-                        + "' (a notebook cell is plain Java)");
-            }
-            if (!ci.completeness().isComplete()) {
-                throw new CellError("line " + at0 + ": the cell ends inside an unfinished snippet (" + head0 + ")");
-            }
-            String src = ci.source();
-            String eaten = rest.substring(0, rest.length() - ci.remaining().length());
-            int at = line + leadingCommentLines(eaten);
-            String head = firstLine(src);
+        for (JShellText.Piece p : pieces) {
+            String where = "line " + p.line() + " (" + JShellText.firstLine(p.source()) + ")";
             last = null;
-            for (SnippetEvent ev : js.eval(src)) {
+            for (SnippetEvent ev : js.eval(p.source())) {
+                String failure = JShellText.failure(js, ev, true);
+                if (failure != null) {
+                    throw new CellError(where + " " + failure);
+                }
                 Snippet sn = ev.snippet();
-                String where = "line " + at + " (" + head + ")";
-                if (ev.status() == Snippet.Status.REJECTED) {
-                    throw new CellError(where + " does not compile: " + js.diagnostics(sn).map(Kernel::describe)
-                            .collect(Collectors.joining("; ")));
-                }
-                if (ev.status() == Snippet.Status.RECOVERABLE_NOT_DEFINED
-                        || ev.status() == Snippet.Status.RECOVERABLE_DEFINED) {
-                    String missing = sn instanceof jdk.jshell.DeclarationSnippet d
-                            ? String.join(", ", js.unresolvedDependencies(d).collect(Collectors.toList())) : "?";
-                    throw new CellError(where + " refers to something not defined: " + missing);
-                }
-                if (ev.exception() != null) {
-                    throw new CellError(where + " threw " + describe(ev.exception()));
-                }
                 // a name alone is an EXPRESSION snippet; any other expression becomes a temporary variable ($1)
                 boolean expression = sn.kind() == Snippet.Kind.EXPRESSION
                         || sn.subKind() == Snippet.SubKind.TEMP_VAR_EXPRESSION_SUBKIND;
@@ -165,52 +138,8 @@ public final class Kernel extends BaseKernel {
                     last = ev.value();
                 }
             }
-            line += (int) eaten.chars().filter(c -> c == '\n').count();
-            rest = ci.remaining();
         }
-    }
-
-    private static int leadingCommentLines(String eaten) {
-        int lead = 0;
-        for (String l : eaten.split("\n", -1)) {
-            if (!l.isBlank() && !l.strip().startsWith("//")) {
-                break;
-            }
-            lead++;
-        }
-        return lead;
-    }
-
-    private static String firstLine(String s) {
-        List<String> lines = new ArrayList<>();
-        for (String l : s.strip().split("\n")) {
-            if (lines.isEmpty() && (l.isBlank() || l.strip().startsWith("//"))) {
-                continue;
-            }
-            lines.add(l.strip());
-        }
-        if (lines.isEmpty()) {
-            return s.strip();
-        }
-        return lines.size() == 1 ? lines.get(0) : lines.get(0) + " ...";
-    }
-
-    private static String describe(Diag d) {
-        return d.getMessage(null).replace('\n', ' ');
-    }
-
-    private static String describe(JShellException ex) {
-        if (ex instanceof EvalException ee) {
-            StringBuilder sb = new StringBuilder(ee.getExceptionClassName()).append(": ").append(ee.getMessage());
-            for (StackTraceElement el : ee.getStackTrace()) {
-                sb.append("\n    at ").append(el);
-            }
-            return sb.toString();
-        }
-        if (ex instanceof UnresolvedReferenceException ure) {
-            return "an unresolved reference in " + firstLine(ure.getSnippet().source());
-        }
-        return ex.toString();
+        return last;
     }
 
     /** A failed cell shows what failed where (the snippet's own stack trace included), not the kernel's stack. */
