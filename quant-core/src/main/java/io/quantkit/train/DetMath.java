@@ -45,6 +45,64 @@ final class DetMath {
         return Math.scalb(p, (int) k);
     }
 
+    /** {@code 2^(i - 511)} for {@code 0 <= i <= 1022}: every scale {@link #exp(double[], double[], double[], int)} multiplies by. */
+    private static final double[] POW2 = new double[1023];
+
+    static {
+        for (int i = 0; i < POW2.length; i++) {
+            POW2[i] = Math.scalb(1.0, i - 511);
+        }
+    }
+
+    /**
+     * {@code out[i] = exp(x[i])} for {@code i < n}, bit for bit the value of {@link #exp(double)}, in two passes: a
+     * loop of plain double arithmetic over the arrays (the range reduction and the same Horner polynomial, which the
+     * JIT turns into SIMD code), then a scalar pass that scales by {@code 2^k} from a table. For {@code |k| <= 511}
+     * that product is the one multiplication {@link Math#scalb} performs (exact, as the result is normal); other
+     * arguments (and NaN) take the scalar {@link #exp(double)}. {@code k} is scratch of at least {@code n};
+     * {@code out} must not be {@code x}.
+     */
+    static void exp(double[] x, double[] out, double[] k, int n) {
+        for (int i = 0; i < n; i++) {
+            double xi = x[i];
+            double ki = Math.floor(xi * LOG2E + 0.5);
+            double r = (xi - ki * LN2_HI) - ki * LN2_LO;
+            double p = 1.0 / 479001600.0;
+            p = p * r + 1.0 / 39916800.0;
+            p = p * r + 1.0 / 3628800.0;
+            p = p * r + 1.0 / 362880.0;
+            p = p * r + 1.0 / 40320.0;
+            p = p * r + 1.0 / 5040.0;
+            p = p * r + 1.0 / 720.0;
+            p = p * r + 1.0 / 120.0;
+            p = p * r + 1.0 / 24.0;
+            p = p * r + 1.0 / 6.0;
+            p = p * r + 0.5;
+            p = p * r + 1.0;
+            p = p * r + 1.0;
+            out[i] = p;
+            k[i] = ki;
+        }
+        for (int i = 0; i < n; i++) {
+            double ki = k[i];
+            out[i] = ki >= -511 && ki <= 511 ? out[i] * POW2[(int) ki + 511] : exp(x[i]);
+        }
+    }
+
+    /**
+     * {@code g[i] = sigmoid(a[i])} for {@code i < n} through the array {@link #exp(double[], double[], double[], int)},
+     * the same bits as {@link #sigmoid(float)}. {@code x}, {@code e}, {@code k} are scratch of at least {@code n}.
+     */
+    static void sigmoid(float[] a, int aOff, float[] g, int gOff, int n, double[] x, double[] e, double[] k) {
+        for (int i = 0; i < n; i++) {
+            x[i] = -a[aOff + i];
+        }
+        exp(x, e, k, n);
+        for (int i = 0; i < n; i++) {
+            g[gOff + i] = (float) (1.0 / (1.0 + e[i]));
+        }
+    }
+
     /** The logistic sigmoid 1 / (1 + e^-x) in float. */
     static float sigmoid(float x) {
         return (float) (1.0 / (1.0 + exp(-x)));

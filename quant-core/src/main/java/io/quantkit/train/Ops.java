@@ -327,6 +327,9 @@ final class Ops {
             float[][] pT = new float[T][T];
             float[][] oT = new float[hs][T];
             float[] sc = new float[T];
+            double[] xs = new double[T];
+            double[] es = new double[T];
+            double[] ks = new double[T];
             for (int bh = from; bh < to; bh++) {
                 int b = bh / nHeads;
                 int h = bh % nHeads;
@@ -346,9 +349,13 @@ final class Ops {
                     for (int s = 0; s <= t; s++) {
                         max = Math.max(max, sc[s]);
                     }
+                    for (int s = 0; s <= t; s++) {
+                        xs[s] = sc[s] - max;
+                    }
+                    DetMath.exp(xs, es, ks, t + 1);
                     double sum = 0;
                     for (int s = 0; s <= t; s++) {
-                        float e = (float) DetMath.exp(sc[s] - max);
+                        float e = (float) es[s];
                         sc[s] = e;
                         sum += e;
                     }
@@ -467,14 +474,22 @@ final class Ops {
 
     // ---------------------------------------------------------------- SwiGLU
 
+    /** Elements an elementwise task handles at a time (its scratch stays in L1). */
+    private static final int CHUNK = 512;
+
     /** {@code h = silu(a) · c} elementwise, {@code silu(a) = a · σ(a)}; keeps {@code σ(a)} in {@code sg} for the backward pass. */
     static void swiglu(Parallel par, float[] h, float[] a, float[] c, float[] sg, int n) {
-        par.forRange(n, 8, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float x = a[i];
-                float g = DetMath.sigmoid(x);
-                sg[i] = g;
-                h[i] = x * g * c[i];
+        par.forRange((n + CHUNK - 1) / CHUNK, 8L * CHUNK, (from, to) -> {
+            double[] x = new double[CHUNK];
+            double[] e = new double[CHUNK];
+            double[] k = new double[CHUNK];
+            for (int ch = from; ch < to; ch++) {
+                int i0 = ch * CHUNK;
+                int len = Math.min(CHUNK, n - i0);
+                DetMath.sigmoid(a, i0, sg, i0, len, x, e, k);
+                for (int i = i0; i < i0 + len; i++) {
+                    h[i] = a[i] * sg[i] * c[i];
+                }
             }
         });
     }
@@ -502,7 +517,9 @@ final class Ops {
     static void crossEntropy(Parallel par, float[] logits, int[] targets, int tOff, int rows, int vocab,
                              double[] rowLoss, float[] dlogits, float gradScale) {
         par.forRange(rows, vocab * 2L, (from, to) -> {
-            double[] ex = dlogits == null ? null : new double[vocab];
+            double[] xs = new double[vocab];
+            double[] ex = new double[vocab];
+            double[] ks = new double[vocab];
             for (int t = from; t < to; t++) {
                 int r = t * vocab;
                 int target = targets[tOff + t];
@@ -517,13 +534,13 @@ final class Ops {
                 for (int j = 0; j < vocab; j++) {
                     max = Math.max(max, logits[r + j]);
                 }
+                for (int j = 0; j < vocab; j++) {
+                    xs[j] = logits[r + j] - max;
+                }
+                DetMath.exp(xs, ex, ks, vocab);
                 double sum = 0;
                 for (int j = 0; j < vocab; j++) {
-                    double e = DetMath.exp(logits[r + j] - max);
-                    if (ex != null) {
-                        ex[j] = e;
-                    }
-                    sum += e;
+                    sum += ex[j];
                 }
                 rowLoss[t] = StrictMath.log(sum) + max - logits[r + target];
                 if (dlogits != null) {

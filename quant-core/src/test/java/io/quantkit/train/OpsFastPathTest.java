@@ -166,5 +166,30 @@ class OpsFastPathTest {
         Ops.crossEntropy(THREE, logits, targets, 0, rows, vocab, loss, d, 0.25f);
         assertArrayEquals(lossR, loss);
         assertArrayEquals(dR, d);
+        double[] lossOnly = new double[rows];
+        Ops.crossEntropy(THREE, logits, targets, 0, rows, vocab, lossOnly, null, 0f);
+        assertArrayEquals(lossR, lossOnly);
+    }
+
+    @Test
+    void swigluEqualsTheScalarLoop() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 3);
+        for (int n : new int[] {1, 7, 513, 1037, 4099}) {
+            float[] a = random(rnd, n);
+            float[] c = random(rnd, n);
+            for (int i = 0; i < n; i++) {
+                a[i] *= i % 11 == 0 ? 900 : 12; // some beyond the exponential's table range, some saturating
+            }
+            float[] hR = new float[n];
+            float[] sgR = new float[n];
+            OpsReference.swiglu(hR, a, c, sgR, n);
+            for (Parallel par : new Parallel[] {ONE, THREE}) {
+                float[] h = new float[n];
+                float[] sg = new float[n];
+                Ops.swiglu(par, h, a, c, sg, n);
+                assertArrayEquals(sgR, sg);
+                assertArrayEquals(hR, h);
+            }
+        }
     }
 }

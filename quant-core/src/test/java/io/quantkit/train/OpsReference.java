@@ -157,4 +157,14 @@ final class OpsReference {
             }
         });
     }
+
+    /** {@code h = a·σ(a)·c} elementwise with the scalar sigmoid, keeping {@code σ(a)} in {@code sg}. */
+    static void swiglu(float[] h, float[] a, float[] c, float[] sg, int n) {
+        for (int i = 0; i < n; i++) {
+            float x = a[i];
+            float g = DetMath.sigmoid(x);
+            sg[i] = g;
+            h[i] = x * g * c[i];
+        }
+    }
 }
