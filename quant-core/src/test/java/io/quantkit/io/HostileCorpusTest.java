@@ -62,7 +62,7 @@ class HostileCorpusTest {
                 }
             }));
         }
-        assertEquals(87, tests.size());
+        assertEquals(92, tests.size());
         return tests.stream();
     }
 

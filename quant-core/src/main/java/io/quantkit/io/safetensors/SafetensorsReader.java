@@ -40,7 +40,8 @@ import java.util.TreeSet;
  * data buffer
  * </pre>
  * Checks, as the reference implementation does: no duplicate keys, no unknown fields, known dtype,
- * {@code end - begin == numel * dtype size}, and the tensors tile the data buffer exactly (sorted by offset,
+ * {@code end - begin == numel * dtype bits / 8} (the sub-byte {@link SubByteType}s F4, F6_E2M3 and F6_E3M2 must fill
+ * whole bytes), and the tensors tile the data buffer exactly (sorted by offset,
  * each begins where the previous ended, the last ends at the end of the file) - so overlaps, holes and
  * offsets past the end are all rejected. Tensors are listed in offset order.
  *
@@ -104,7 +105,7 @@ public final class SafetensorsReader {
             String name = String.valueOf(file.getFileName());
             if (!h.metadata().containsKey(QuantLayout.FORMAT_KEY)) {
                 return Checkpoint.of(Container.SAFETENSORS, file, h.tensors(), toMetadata(h.metadata()), null,
-                        MappedSource.dense(name, f));
+                        MappedSource.of(Map.of(name, f), SafetensorsReader::packedView));
             }
             Grouped g = group(file, h);
             return Checkpoint.of(Container.SAFETENSORS, file, g.tensors, toMetadata(h.metadata()), null,
@@ -212,7 +213,7 @@ public final class SafetensorsReader {
     private static io.quantkit.tensor.Tensor assemble(List<Map.Entry<String, TensorInfo>> parts, TensorInfo info,
             MappedFile f) {
         if (parts == null) {
-            throw new IllegalArgumentException("tensor " + info.name() + " has unsupported format " + info.format());
+            return packedView(info, f);
         }
         List<io.quantkit.tensor.StoredArray> arrays = new ArrayList<>();
         for (Map.Entry<String, TensorInfo> p : parts) {
@@ -231,6 +232,15 @@ public final class SafetensorsReader {
             throw BadFileException.of(f.path(), "tensor '%s' (%s) cannot be rebuilt from its arrays: %s",
                     info.name(), info.format(), e.getMessage());
         }
+    }
+
+    /** The view of a tensor in a sub-byte dtype ({@link SubByteType}); other non-dense formats are an error. */
+    static io.quantkit.tensor.Tensor packedView(TensorInfo info, MappedFile f) {
+        SubByteType t = SubByteType.of(info.format());
+        if (t == null) {
+            throw new IllegalArgumentException("tensor " + info.name() + " has unsupported format " + info.format());
+        }
+        return t.view(f, info.offset(), info.shape());
     }
 
     private static Metadata toMetadata(Map<String, String> m) {
@@ -310,9 +320,11 @@ public final class SafetensorsReader {
                 throw BadFileException.of(path, "tensor '%s' has no string dtype", name);
             }
             DType dtype = MappedSource.denseType(dt.textValue());
-            if (dtype == null) {
+            SubByteType packed = dtype == null ? SubByteType.of(dt.textValue()) : null;
+            if (dtype == null && packed == null) {
                 throw BadFileException.of(path, "tensor '%s' has unsupported dtype '%s'", name, dt.textValue());
             }
+            String dtypeName = dtype != null ? dtype.name() : packed.name();
             JsonNode sh = v.get("shape");
             if (sh == null || !sh.isArray()) {
                 throw BadFileException.of(path, "tensor '%s' has no shape array", name);
@@ -333,9 +345,14 @@ public final class SafetensorsReader {
             long bytes;
             try {
                 shape = Shape.of(dims);
-                bytes = Math.multiplyExact(shape.numel(), (long) dtype.bytes());
+                bytes = dtype != null ? Math.multiplyExact(shape.numel(), (long) dtype.bytes())
+                        : packed.bytes(shape.numel());
             } catch (IllegalArgumentException | ArithmeticException ex) {
                 throw BadFileException.of(path, "tensor '%s' shape %s is too large", name, sh);
+            }
+            if (bytes < 0) {
+                throw BadFileException.of(path, "tensor '%s' has %d %s elements of %d bits, which is not a whole number "
+                        + "of bytes", name, shape.numel(), packed, packed.bits());
             }
             JsonNode off = v.get("data_offsets");
             if (off == null || !off.isArray() || off.size() != 2) {
@@ -356,13 +373,13 @@ public final class SafetensorsReader {
             }
             if (be[1] - be[0] != bytes) {
                 throw BadFileException.of(path, "tensor '%s' is %s%s = %d bytes but data_offsets [%d, %d] span %d",
-                        name, dtype, shape, bytes, be[0], be[1], be[1] - be[0]);
+                        name, dtypeName, shape, bytes, be[0], be[1], be[1] - be[0]);
             }
             if (be[1] > dataLen) {
                 throw BadFileException.of(path, "tensor '%s' data_offsets [%d, %d] run past the end of the data "
                         + "(%d bytes)", name, be[0], be[1], dataLen);
             }
-            infos.add(new TensorInfo(name, dtype.name(), shape, fileName, dataStart + be[0], bytes));
+            infos.add(new TensorInfo(name, dtypeName, shape, fileName, dataStart + be[0], bytes));
             ranges.add(be);
         }
         // tensors must tile the data buffer: sorted by begin, each starts where the previous ended
@@ -473,9 +490,7 @@ public final class SafetensorsReader {
                 }
             }
             return Checkpoint.of(Container.SAFETENSORS, dir, all, Metadata.of(meta), null,
-                    MappedSource.of(files, (info, f) -> {
-                        throw new IllegalArgumentException("unsupported format " + info.format());
-                    }));
+                    MappedSource.of(files, SafetensorsReader::packedView));
         } catch (IOException | RuntimeException e) {
             for (MappedFile f : files.values()) {
                 f.close();
