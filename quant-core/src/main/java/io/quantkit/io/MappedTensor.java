@@ -18,6 +18,12 @@ import java.util.Objects;
  * <p>Immutable; thread-safe; fails with {@link IllegalStateException} once its checkpoint is closed.
  */
 public final class MappedTensor implements Tensor {
+    /**
+     * Elements per bulk read in {@link #dequantize}: at most 32 KiB, so each read is a zero-copy view inside one
+     * of {@link MappedFile}'s overlapping chunks.
+     */
+    private static final int PIECE = 8192;
+
     private final MappedFile file;
     private final long offset;
     private final DType dtype;
@@ -87,15 +93,36 @@ public final class MappedTensor implements Tensor {
     public void dequantize(long from, float[] dst, int off, int len) {
         Objects.checkFromIndexSize(from, len, shape.numel());
         Objects.checkFromIndexSize(off, len, dst.length);
-        if (dtype == DType.F32) {
-            long p = offset + from * 4;
-            for (int i = 0; i < len; i++) {
-                dst[off + i] = file.getFloat(p + 4L * i);
+        switch (dtype) {
+            case F32 -> {
+                for (int i = 0; i < len; i += PIECE) {
+                    int n = Math.min(PIECE, len - i);
+                    file.slice(offset + 4 * (from + i), 4 * n).asFloatBuffer().get(dst, off + i, n);
+                }
             }
-            return;
-        }
-        for (int i = 0; i < len; i++) {
-            dst[off + i] = getFloat(from + i);
+            case BF16 -> {
+                for (int i = 0; i < len; i += PIECE) {
+                    int n = Math.min(PIECE, len - i);
+                    java.nio.ShortBuffer b = file.slice(offset + 2 * (from + i), 2 * n).asShortBuffer();
+                    for (int j = 0; j < n; j++) {
+                        dst[off + i + j] = Bf16.toFloat(b.get(j));
+                    }
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < len; i += PIECE) {
+                    int n = Math.min(PIECE, len - i);
+                    java.nio.ShortBuffer b = file.slice(offset + 2 * (from + i), 2 * n).asShortBuffer();
+                    for (int j = 0; j < n; j++) {
+                        dst[off + i + j] = Fp16.toFloat(b.get(j));
+                    }
+                }
+            }
+            default -> {
+                for (int i = 0; i < len; i++) {
+                    dst[off + i] = getFloat(from + i);
+                }
+            }
         }
     }
 
