@@ -24,15 +24,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code quant convert IN OUT --scheme S}: streams a checkpoint into GGUF or safetensors, tensor by tensor. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
         description = {"Convert a checkpoint to another scheme and container.",
-            "IN is a GGUF file, a safetensors file or sharded folder, or a llama2.c .bin. OUT's extension "
-                + "picks the container: .gguf (f32, f16, bf16, q8_0, q4_0, q4_1, tq1_0, tq2_0, mxfp4) or "
-                + ".safetensors (every scheme; layout in docs/formats.md). By default 1-D, norm and bias tensors "
+            "IN is a GGUF file, a safetensors file or sharded folder, a Hugging Face Llama folder, or a "
+                + "llama2.c .bin. OUT's extension picks the container: .gguf (f32, f16, bf16, q8_0, q4_0, q4_1, "
+                + "tq1_0, tq2_0, mxfp4) or .safetensors (every scheme; layout in docs/formats.md); with "
+                + "--shard-size OUT is a folder of safetensors shards with model.safetensors.index.json, which "
+                + "every command reads back. By default 1-D, norm and bias tensors "
                 + "are kept as they are and every other tensor gets SCHEME; a recipe adds rules before those. "
                 + "A row that does not fill a block type falls back to a type that fits (reported per tensor) "
                 + "unless --strict. The output is written to a temporary file and renamed at the end; the "
@@ -77,8 +80,14 @@ final class ConvertCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "IN", description = "The checkpoint to read (never modified).")
     Path in;
 
-    @Parameters(index = "1", paramLabel = "OUT", description = "The file to write: *.gguf or *.safetensors.")
+    @Parameters(index = "1", paramLabel = "OUT", description = "The file to write: *.gguf or *.safetensors; with "
+            + "--shard-size, a folder of safetensors shards.")
     Path out;
+
+    @Option(names = "--shard-size", paramLabel = "SIZE", description = "Write OUT as a folder of safetensors shards "
+            + "of about SIZE bytes of tensor data each (e.g. 2GB, 500MB, 4GiB, 1000000) plus "
+            + "model.safetensors.index.json.")
+    String shardSize;
 
     @Option(names = {"-s", "--scheme"}, required = true, paramLabel = "SCHEME", converter = SchemeConverter.class,
             description = "Target scheme, e.g. q4_0, int4:group=64,asym, fp8-e4m3:scale=channel "
@@ -103,7 +112,13 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Converter.outputContainer(out); // a wrong extension is bad usage: say so before opening anything
+        long shardBytes = shardSize == null ? 0 : parseSize(spec, shardSize);
+        // a wrong extension is bad usage: say so before opening anything
+        if (shardBytes > 0) {
+            Converter.shardedContainer(out);
+        } else {
+            Converter.outputContainer(out);
+        }
         Recipe rules = Recipe.empty();
         if (recipe != null) {
             if (!Files.isRegularFile(recipe)) {
@@ -115,7 +130,7 @@ final class ConvertCommand implements Callable<Integer> {
         CalibrationProfile profile = calibration.read();
         Progress progress = Progress.auto(spec.commandLine().getErr(), quiet);
         Converter.Options options = Converter.Options.of(scheme).withRecipe(rules).withForce(force)
-                .withStrict(strict).withThreads(threads.threads())
+                .withStrict(strict).withThreads(threads.threads()).withShardBytes(shardBytes)
                 .withListener((i, n, r) -> progress.step(i + 1, n, describe(r)));
         ConvertSummary summary;
         try (Checkpoint ckpt = Checkpoints.open(in, tokenizer)) {
@@ -134,6 +149,33 @@ final class ConvertCommand implements Callable<Integer> {
         }
         o.flush();
         return ExitCodes.OK;
+    }
+
+    /** "2GB" = 2*10^9, "4GiB" = 4*2^30, also KB/MB/TB, KiB/MiB/TiB and plain bytes; must be positive. */
+    static long parseSize(CommandSpec spec, String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?i)\\s*([0-9]{1,15})\\s*(|b|kb|mb|gb|tb|kib|mib|gib|tib)\\s*")
+                .matcher(text);
+        if (!m.matches()) {
+            throw new ParameterException(spec.commandLine(), "--shard-size '" + text + "' is not a size (e.g. 2GB, "
+                    + "500MB, 4GiB, 1000000)");
+        }
+        long n = Long.parseLong(m.group(1));
+        long unit = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+            case "kb" -> 1000L;
+            case "mb" -> 1000L * 1000;
+            case "gb" -> 1000L * 1000 * 1000;
+            case "tb" -> 1000L * 1000 * 1000 * 1000;
+            case "kib" -> 1L << 10;
+            case "mib" -> 1L << 20;
+            case "gib" -> 1L << 30;
+            case "tib" -> 1L << 40;
+            default -> 1L;
+        };
+        if (n <= 0 || n > Long.MAX_VALUE / unit) {
+            throw new ParameterException(spec.commandLine(), "--shard-size '" + text + "' must be between 1 byte "
+                    + "and 2^63 - 1 bytes");
+        }
+        return n * unit;
     }
 
     private static String describe(TensorReport r) {

@@ -1,5 +1,6 @@
 package io.quantkit.io.convert;
 
+import io.quantkit.io.AtomicFolder;
 import io.quantkit.io.AtomicOutput;
 import io.quantkit.io.Checkpoint;
 import io.quantkit.io.Checkpoints;
@@ -91,10 +92,12 @@ public final class Converter {
 
     /**
      * Conversion settings; {@code recipe} holds the user's rules (the defaults are appended); {@code quantizer}
-     * is null or the calibrated quantizer consulted for every tensor to quantize.
+     * is null or the calibrated quantizer consulted for every tensor to quantize. {@code shardBytes} &gt; 0
+     * writes a sharded safetensors folder (shards of about that many bytes of tensor data, with
+     * {@code model.safetensors.index.json}); 0 writes one file.
      */
     public record Options(Scheme scheme, Recipe recipe, boolean force, boolean strict, int threads,
-            Listener listener, TensorQuantizer quantizer) {
+            Listener listener, TensorQuantizer quantizer, long shardBytes) {
         public Options {
             Objects.requireNonNull(scheme, "scheme");
             recipe = recipe == null ? Recipe.empty() : recipe;
@@ -102,34 +105,42 @@ public final class Converter {
             if (threads < 1 || threads > MAX_THREADS) {
                 throw new IllegalArgumentException("threads (" + threads + ") must be in 1.." + MAX_THREADS);
             }
+            if (shardBytes < 0) {
+                throw new IllegalArgumentException("shard size (" + shardBytes + ") must not be negative");
+            }
         }
 
         public static Options of(Scheme scheme) {
-            return new Options(scheme, null, false, false, 1, null, null);
+            return new Options(scheme, null, false, false, 1, null, null, 0);
         }
 
         public Options withRecipe(Recipe r) {
-            return new Options(scheme, r, force, strict, threads, listener, quantizer);
+            return new Options(scheme, r, force, strict, threads, listener, quantizer, shardBytes);
         }
 
         public Options withForce(boolean f) {
-            return new Options(scheme, recipe, f, strict, threads, listener, quantizer);
+            return new Options(scheme, recipe, f, strict, threads, listener, quantizer, shardBytes);
         }
 
         public Options withStrict(boolean s) {
-            return new Options(scheme, recipe, force, s, threads, listener, quantizer);
+            return new Options(scheme, recipe, force, s, threads, listener, quantizer, shardBytes);
         }
 
         public Options withThreads(int t) {
-            return new Options(scheme, recipe, force, strict, t, listener, quantizer);
+            return new Options(scheme, recipe, force, strict, t, listener, quantizer, shardBytes);
         }
 
         public Options withListener(Listener l) {
-            return new Options(scheme, recipe, force, strict, threads, l, quantizer);
+            return new Options(scheme, recipe, force, strict, threads, l, quantizer, shardBytes);
         }
 
         public Options withQuantizer(TensorQuantizer q) {
-            return new Options(scheme, recipe, force, strict, threads, listener, q);
+            return new Options(scheme, recipe, force, strict, threads, listener, q, shardBytes);
+        }
+
+        /** Shards of about {@code bytes} bytes of tensor data (0: one file). */
+        public Options withShardBytes(long bytes) {
+            return new Options(scheme, recipe, force, strict, threads, listener, quantizer, bytes);
         }
     }
 
@@ -146,19 +157,43 @@ public final class Converter {
                 + " must end in .gguf or .safetensors (the extension picks the container)");
     }
 
+    /**
+     * The container of a sharded output folder: safetensors. A name ending in {@code .gguf} or {@code .safetensors}
+     * is refused (GGUF is one file; a sharded output is a folder of shards).
+     */
+    public static Container shardedContainer(Path out) {
+        String n = String.valueOf(out.getFileName()).toLowerCase(Locale.ROOT);
+        if (n.endsWith(".gguf")) {
+            throw new IllegalArgumentException("GGUF output is one file; a shard size needs a safetensors output folder");
+        }
+        if (n.endsWith(".safetensors")) {
+            throw new IllegalArgumentException("with a shard size OUT is a folder (for example " + n.substring(0,
+                    n.length() - ".safetensors".length()) + "/), not " + out.getFileName());
+        }
+        return Container.SAFETENSORS;
+    }
+
     /** Opens {@code in} (see {@link Checkpoints#open}) and converts it to {@code out}. */
     public static ConvertSummary convert(Path in, Path out, Options o) throws IOException {
-        outputContainer(out);
+        if (o.shardBytes() > 0) {
+            shardedContainer(out);
+        } else {
+            outputContainer(out);
+        }
         try (Checkpoint c = Checkpoints.open(in)) {
             return convert(c, out, o);
         }
     }
 
-    /** Converts an open checkpoint to {@code out}. */
+    /** Converts an open checkpoint to {@code out} (a folder of shards when {@code o.shardBytes() > 0}). */
     public static ConvertSummary convert(Checkpoint in, Path out, Options o) throws IOException {
-        Container container = outputContainer(out);
+        boolean sharded = o.shardBytes() > 0;
+        Container container = sharded ? shardedContainer(out) : outputContainer(out);
         if (Files.exists(out) && Files.exists(in.path()) && Files.isSameFile(out, in.path())) {
             throw new IllegalArgumentException("output " + out + " is the input file; choose another path");
+        }
+        if (sharded && in.path().toAbsolutePath().normalize().startsWith(out.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException("output folder " + out + " holds the input; choose another path");
         }
         Recipe recipe = o.recipe().withDefaults(o.scheme());
         GgmlType target = null;
@@ -176,24 +211,37 @@ public final class Converter {
             steps.add(withMethod(s, recipe.match(t), o.quantizer()));
         }
         long start = System.nanoTime();
-        try (AtomicOutput ao = AtomicOutput.create(out, o.force())) {
-            Sink sink = container == Container.GGUF ? new GgufSink(ao, in, steps, target)
-                    : new SafetensorsSink(ao, in, steps);
-            List<TensorReport> reports = run(in, steps, sink, o);
-            long size = sink.finish();
-            ao.commit();
-            long bytesIn = 0;
-            long dataOut = 0;
-            long params = 0;
-            for (int i = 0; i < steps.size(); i++) {
-                bytesIn += steps.get(i).info.byteLength();
-                dataOut += reports.get(i).bytesOut();
-                params += steps.get(i).info.shape().numel();
+        List<TensorReport> reports;
+        long size;
+        Path written;
+        if (sharded) {
+            try (AtomicFolder af = AtomicFolder.create(out, o.force())) {
+                ShardedSink sink = new ShardedSink(af.temp(), in, steps, o.shardBytes());
+                reports = run(in, steps, sink, o);
+                size = sink.finish();
+                af.commit();
+                written = af.target();
             }
-            double secs = (System.nanoTime() - start) / 1e9;
-            return new ConvertSummary(ao.target(), container, reports, bytesIn, size, dataOut, params, secs,
-                    o.threads());
+        } else {
+            try (AtomicOutput ao = AtomicOutput.create(out, o.force())) {
+                Sink sink = container == Container.GGUF ? new GgufSink(ao, in, steps, target)
+                        : new SafetensorsSink(ao.channel(), SafetensorsSink.metadataOf(in), steps);
+                reports = run(in, steps, sink, o);
+                size = sink.finish();
+                ao.commit();
+                written = ao.target();
+            }
         }
+        long bytesIn = 0;
+        long dataOut = 0;
+        long params = 0;
+        for (int i = 0; i < steps.size(); i++) {
+            bytesIn += steps.get(i).info.byteLength();
+            dataOut += reports.get(i).bytesOut();
+            params += steps.get(i).info.shape().numel();
+        }
+        double secs = (System.nanoTime() - start) / 1e9;
+        return new ConvertSummary(written, container, reports, bytesIn, size, dataOut, params, secs, o.threads());
     }
 
     // ---------------------------------------------------------------- planning
@@ -614,13 +662,21 @@ public final class Converter {
         private final SafetensorsWriter w;
         private final Map<String, String> metadata;
 
-        SafetensorsSink(AtomicOutput ao, Checkpoint in, List<Step> steps) throws IOException {
-            metadata = new TreeMap<>();
+        /** The input's metadata as safetensors strings (arrays and quantkit layout keys dropped). */
+        static Map<String, String> metadataOf(Checkpoint in) {
+            Map<String, String> metadata = new TreeMap<>();
             for (Map.Entry<String, MetaValue> e : in.metadata().asMap().entrySet()) {
                 if (!(e.getValue() instanceof MetaValue.Arr) && !e.getKey().startsWith("quantkit.")) {
                     metadata.put(e.getKey(), e.getValue().toString());
                 }
             }
+            return metadata;
+        }
+
+        /** A writer on {@code ch} whose header area fits {@code steps} (a bound; the rest is padded). */
+        SafetensorsSink(java.nio.channels.FileChannel ch, Map<String, String> metadata, List<Step> steps)
+                throws IOException {
+            this.metadata = metadata;
             List<String> names = new ArrayList<>();
             List<Shape> shapes = new ArrayList<>();
             List<String> schemes = new ArrayList<>();
@@ -630,7 +686,12 @@ public final class Converter {
                 schemes.add(s.kind == Kind.COPY ? null : s.outFormat);
             }
             long area = SafetensorsWriter.headerBound(names, shapes, schemes, metadata);
-            this.w = SafetensorsWriter.start(ao.channel(), area);
+            this.w = SafetensorsWriter.start(ch, area);
+        }
+
+        /** The stored tensor names written so far. */
+        java.util.Set<String> storedNames() {
+            return w.storedNames();
         }
 
         @Override
@@ -679,6 +740,120 @@ public final class Converter {
             } catch (UncheckedIOException e) {
                 throw e.getCause();
             }
+        }
+    }
+
+    /**
+     * A sharded safetensors output: tensors in input order; a new shard starts before a tensor that would take the
+     * current shard's data past {@code shardBytes} (a tensor larger than that gets a shard of its own). Shards are
+     * written as {@code shard-K} files in the temporary folder and renamed to
+     * {@code model-0000K-of-0000N.safetensors} at the end, when N is known; then
+     * {@code model.safetensors.index.json} ({@code metadata.total_size}, {@code weight_map} of every stored array)
+     * is written. Each shard is a complete safetensors file with the input's metadata and the quantkit layout
+     * entries of its own tensors. Each shard's header area is bounded over the tensors still to come.
+     */
+    static final class ShardedSink implements Sink {
+        private final Path dir;
+        private final Map<String, String> metadata;
+        private final List<Step> steps;
+        private final long shardBytes;
+        private final List<Path> files = new ArrayList<>();
+        private final Map<String, Integer> weightMap = new TreeMap<>();
+        private java.nio.channels.FileChannel ch;
+        private SafetensorsSink cur;
+        private long curBytes;
+        private int curCount;
+        private long totalData;
+
+        ShardedSink(Path dir, Checkpoint in, List<Step> steps, long shardBytes) {
+            this.dir = dir;
+            this.metadata = SafetensorsSink.metadataOf(in);
+            this.steps = steps;
+            this.shardBytes = shardBytes;
+        }
+
+        /** Bytes this tensor will store: known from the plan for chunked steps, from the tensor for whole ones. */
+        static long plannedBytes(Step s, Piece p) {
+            if (p.whole() != null) {
+                return p.whole().storageBytes();
+            }
+            if (s.kind == Kind.COPY) {
+                return s.info.byteLength();
+            }
+            GgmlType g = ggufType(s.scheme);
+            long numel = s.info.shape().numel();
+            if (g != null && g.blockSize() > 1) {
+                return Math.multiplyExact(s.rows(), g.rowBytes(s.info.shape().rowLength()));
+            }
+            return Math.multiplyExact(numel, (long) MappedSource.denseType(s.scheme.kind().name()).bytes());
+        }
+
+        private void open(int fromStep) throws IOException {
+            Path f = dir.resolve("shard-" + files.size());
+            files.add(f);
+            ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.CREATE_NEW,
+                    java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.READ);
+            cur = new SafetensorsSink(ch, metadata, steps.subList(fromStep, steps.size()));
+            curBytes = 0;
+            curCount = 0;
+        }
+
+        private void close() throws IOException {
+            cur.finish();
+            for (String n : cur.storedNames()) {
+                weightMap.put(n, files.size() - 1);
+            }
+            ch.close();
+            cur = null;
+        }
+
+        @Override
+        public void accept(Step s, Job j, Piece p) throws IOException {
+            if (j.first()) {
+                long size = plannedBytes(s, p);
+                if (cur != null && curCount > 0 && curBytes + size > shardBytes) {
+                    close();
+                }
+                if (cur == null) {
+                    open(j.step());
+                }
+                curCount++;
+            }
+            long before = s.bytesOut;
+            cur.accept(s, j, p);
+            curBytes += s.bytesOut - before;
+            totalData += s.bytesOut - before;
+        }
+
+        @Override
+        public String outFormat(Step s, Piece p) {
+            return cur.outFormat(s, p);
+        }
+
+        @Override
+        public long finish() throws IOException {
+            if (cur == null) {
+                open(steps.size()); // no tensors: one empty shard
+            }
+            close();
+            int n = files.size();
+            List<String> names = new ArrayList<>();
+            long size = 0;
+            for (int i = 0; i < n; i++) {
+                String name = String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", i + 1, n);
+                names.add(name);
+                size += Files.size(files.get(i));
+                Files.move(files.get(i), dir.resolve(name));
+            }
+            Map<String, Object> index = new java.util.LinkedHashMap<>();
+            index.put("metadata", Map.of("total_size", totalData));
+            Map<String, String> wm = new TreeMap<>();
+            weightMap.forEach((k, v) -> wm.put(k, names.get(v)));
+            index.put("weight_map", wm);
+            byte[] json = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .writerWithDefaultPrettyPrinter().writeValueAsBytes(index);
+            Files.write(dir.resolve(Checkpoints.SAFETENSORS_INDEX), json);
+            return size + json.length;
         }
     }
 }

@@ -47,7 +47,8 @@ import java.util.TreeSet;
  *
  * <p>Sharded: {@code model.safetensors.index.json} = {"metadata": {...}, "weight_map": {name: shard}}; shards are
  * plain file names in the same folder, each tensor must be in the shard the map names, and no tensor may be
- * missing from the map.
+ * missing from the map. A shard in quantkit's layout ({@link QuantLayout}) has its stored arrays replaced by the
+ * logical tensors, as for a single file.
  */
 public final class SafetensorsReader {
     public static final String METADATA_KEY = "__metadata__";
@@ -458,6 +459,8 @@ public final class SafetensorsReader {
         }
         Map<String, MappedFile> files = new LinkedHashMap<>();
         List<TensorInfo> all = new ArrayList<>();
+        Map<String, List<Map.Entry<String, TensorInfo>>> parts = new java.util.HashMap<>();
+        java.util.Set<String> stored = new java.util.HashSet<>();
         try {
             for (String shard : shards) {
                 Path p = dir.resolve(shard);
@@ -477,20 +480,30 @@ public final class SafetensorsReader {
                         throw BadFileException.of(index, "tensor '%s' is in shard '%s' but the weight_map says '%s'",
                                 t.name(), shard, expected);
                     }
-                    all.add(t);
+                    stored.add(t.name());
+                }
+                if (h.metadata().containsKey(QuantLayout.FORMAT_KEY)) {
+                    // quantkit's layout: a tensor's arrays are in its own shard (duplicate logical names across
+                    // shards are caught by Checkpoint.of)
+                    Grouped g = group(p, h);
+                    parts.putAll(g.parts);
+                    all.addAll(g.tensors);
+                } else {
+                    all.addAll(h.tensors());
                 }
                 h.metadata().forEach((k, v) -> meta.putIfAbsent(k, MetaValue.str(v)));
             }
-            if (all.size() != weightMap.size()) {
+            if (stored.size() != weightMap.size()) {
                 for (String name : weightMap.keySet()) {
-                    if (all.stream().noneMatch(t -> t.name().equals(name))) {
+                    if (!stored.contains(name)) {
                         throw BadFileException.of(index, "tensor '%s' is missing from shard '%s'", name,
                                 weightMap.get(name));
                     }
                 }
             }
             return Checkpoint.of(Container.SAFETENSORS, dir, all, Metadata.of(meta), null,
-                    MappedSource.of(files, SafetensorsReader::packedView));
+                    MappedSource.of(files, (info, f) -> parts.containsKey(info.name())
+                            ? assemble(parts.get(info.name()), info, f) : packedView(info, f)));
         } catch (IOException | RuntimeException e) {
             for (MappedFile f : files.values()) {
                 f.close();

@@ -79,6 +79,11 @@ public final class SafetensorsWriter {
         return s.getBytes(StandardCharsets.UTF_8).length;
     }
 
+    /** The stored tensor names added so far, sorted. */
+    public java.util.SortedSet<String> storedNames() {
+        return new java.util.TreeSet<>(names);
+    }
+
     private void checkName(String name) {
         if (name.equals(SafetensorsReader.METADATA_KEY) || !names.add(name)) {
             throw new IllegalArgumentException("tensor name '" + name + "' is used twice or reserved");
