@@ -159,6 +159,36 @@ class ReaderFuzzTest {
     }
 
     @Test
+    void subByteSafetensors() throws IOException {
+        String h = "{\"a\":{\"dtype\":\"F4\",\"shape\":[2,3],\"data_offsets\":[0,3]},"
+                + "\"b\":{\"dtype\":\"F6_E3M2\",\"shape\":[4],\"data_offsets\":[3,6]},"
+                + "\"c\":{\"dtype\":\"F6_E2M3\",\"shape\":[1,4],\"data_offsets\":[6,9]}}";
+        ByteBuffer b = ByteBuffer.allocate(8 + h.length() + 9).order(ByteOrder.LITTLE_ENDIAN);
+        b.putLong(h.length()).put(h.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        for (int i = 0; i < 9; i++) {
+            b.put((byte) (i * 29 + 7));
+        }
+        fuzz("subbyte", b.array(), ".safetensors", p -> readAll(SafetensorsReader.open(p)));
+    }
+
+    /** Hugging Face folders: mutants of config.json beside a valid model.safetensors (tiny-tied fixture). */
+    @Test
+    void huggingFaceConfig() throws IOException {
+        Path hf;
+        try {
+            hf = Path.of(ReaderFuzzTest.class.getResource("/hf/tiny-tied/config.json").toURI()).getParent();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        Path folder = Files.createDirectories(dir.resolve("hf"));
+        Files.copy(hf.resolve("model.safetensors"), folder.resolve("model.safetensors"));
+        fuzz("hfconfig", Files.readAllBytes(hf.resolve("config.json")), ".json", p -> {
+            Files.copy(p, folder.resolve("config.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            readAll(Checkpoints.open(folder));
+        });
+    }
+
+    @Test
     void llama2c() throws IOException {
         Path base = TestFiles.llama2c(dir, "base.bin", 8, 16, 1, 2, 1, 6, 4, SEED, true);
         fuzz("llama2c", Files.readAllBytes(base), ".bin", p -> readAll(Llama2cReader.open(p, null)));
