@@ -10,7 +10,8 @@ the Java test can check the un-permuted view element by element against a formul
       W[r][c] = (L + 1) * 100000 + KIND * 10000 + r * 100 + c       (embedding / final norm: L = -1)
   tiny-sharded (BF16, two shards + model.safetensors.index.json, own lm_head):
       q and k: W[r][c] = sign * (r * 16 + c + 1), sign = +1 in layer 0, -1 in layer 1 (exact in bf16)
-      every other weight: seeded normal values (numpy default_rng(7)) rounded to bf16 by truncation-free rounding
+      every other weight: seeded normal values (numpy default_rng(7)) rounded to bf16 (nearest even)
+  tiny-tied also holds a SentencePiece tokenizer.model written here field by field (see tokenizer_model)
 Run from the repo root: /usr/bin/python3 reference/hf/make_hf_fixture.py
 """
 import json, os, struct, sys
@@ -91,6 +92,47 @@ def write_folder(path, config, files, index=None):
             json.dump(index, f, indent=2, sort_keys=True)
 
 
+def varint(n):
+    out = b''
+    n &= (1 << 64) - 1
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def field(num, wire, payload):
+    """One protobuf field: key varint, then the payload (already encoded for wire types 0 and 5)."""
+    key = varint(num << 3 | wire)
+    return key + (varint(len(payload)) + payload if wire == 2 else payload)
+
+
+def tokenizer_model(n):
+    """A SentencePiece ModelProto (sentencepiece_model.proto field numbers) with n pieces:
+    0 <unk> (type 2 UNKNOWN), 1 <s> and 2 </s> (3 CONTROL), 3 <0x41> (6 BYTE), then u2581 + 'p4', 'p5', ... (1 NORMAL,
+    written without the type field, whose default is NORMAL); score of piece i = -i / 4 (exact in float32).
+    Extra fields that a reader must skip: trainer_spec input (1, string), vocab_size (4, varint), a fixed64 (99),
+    self_test_data (4 of ModelProto)."""
+    body = b''
+    for i in range(n):
+        if i == 0: piece, typ = '<unk>', 2
+        elif i == 1: piece, typ = '<s>', 3
+        elif i == 2: piece, typ = '</s>', 3
+        elif i == 3: piece, typ = '<0x41>', 6
+        else: piece, typ = ('\u2581' if i % 2 == 0 else '') + 'p' + str(i), 1
+        sp = field(1, 2, piece.encode()) + field(2, 5, struct.pack('<f', -i / 4))
+        if typ != 1:
+            sp += field(3, 0, varint(typ))
+        body += field(1, 2, sp)
+    trainer = (field(1, 2, b'corpus.txt') + field(3, 0, varint(2)) + field(4, 0, varint(n)) + field(99, 1, b'\0' * 8)
+               + field(40, 0, varint(0)) + field(41, 0, varint(1)) + field(42, 0, varint(2)) + field(43, 0, varint(-1)))
+    normalizer = field(1, 2, b'identity') + field(3, 0, varint(1))
+    return body + field(2, 2, trainer) + field(3, 2, normalizer) + field(4, 2, field(1, 2, b'x'))
+
+
 def coded(kind, L, shape):
     k = -1 if kind in ('embed', 'norm') else KINDS.index(kind)
     r = np.arange(shape[0], dtype=np.float64)[:, None] if len(shape) == 2 else np.zeros((1, 1))
@@ -103,7 +145,8 @@ def main():
     # tiny-tied: F32, single file, tied classifier (no lm_head.weight), as transformers' save_pretrained drops it
     c = dict(CFG, tie_word_embeddings=True)
     write_folder(os.path.join(OUT, 'tiny-tied'), c,
-                 {'model.safetensors': safetensors(hf_state(c, coded), 'F32', {'format': 'pt'})})
+                 {'model.safetensors': safetensors(hf_state(c, coded), 'F32', {'format': 'pt'}),
+                  'tokenizer.model': tokenizer_model(c['vocab_size'])})
 
     # tiny-sharded: BF16, two shards with an index, own lm_head
     rng = np.random.default_rng(7)

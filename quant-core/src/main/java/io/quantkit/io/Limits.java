@@ -48,6 +48,9 @@ public final class Limits {
     /** Bytes of a Hugging Face config.json. */
     public static final long MAX_CONFIG_FILE_BYTES = 1L << 20;
 
+    /** Bytes of a SentencePiece tokenizer.model. */
+    public static final long MAX_TOKENIZER_FILE_BYTES = 64L << 20;
+
     /** "what (value) exceeds the maximum (max)". */
     public static String exceeds(String what, long value, long max) {
         return what + " (" + Long.toUnsignedString(value) + ") exceeds the maximum (" + max + ")";

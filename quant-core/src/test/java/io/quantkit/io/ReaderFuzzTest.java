@@ -189,6 +189,17 @@ class ReaderFuzzTest {
     }
 
     @Test
+    void sentencePieceModel() throws IOException {
+        Path spm;
+        try {
+            spm = Path.of(ReaderFuzzTest.class.getResource("/hf/tiny-tied/tokenizer.model").toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        fuzz("spm", Files.readAllBytes(spm), ".model", p -> io.quantkit.io.hf.SentencePieceModel.read(p));
+    }
+
+    @Test
     void llama2c() throws IOException {
         Path base = TestFiles.llama2c(dir, "base.bin", 8, 16, 1, 2, 1, 6, 4, SEED, true);
         fuzz("llama2c", Files.readAllBytes(base), ".bin", p -> readAll(Llama2cReader.open(p, null)));

@@ -48,11 +48,25 @@ public final class GgufMetadata {
 
     /** tokenizer.ggml.* keys for a SentencePiece-style (llama2.c) vocabulary. */
     public static Map<String, MetaValue> tokenizerKeys(TokenizerData t) {
+        return keys(t, true);
+    }
+
+    /**
+     * tokenizer.ggml.* keys for a vocabulary already in GGUF's spelling (a SentencePiece {@code tokenizer.model}:
+     * pieces kept as they are, as llama.cpp's convert_hf_to_gguf keeps them).
+     */
+    public static Map<String, MetaValue> tokenizerKeysAsIs(TokenizerData t) {
+        return keys(t, false);
+    }
+
+    private static Map<String, MetaValue> keys(TokenizerData t, boolean fromTokBin) {
         Map<String, MetaValue> m = new TreeMap<>();
         List<String> tokens = new ArrayList<>(t.size());
         for (int i = 0; i < t.size(); i++) {
             String s;
-            if (i == t.unkId()) {
+            if (!fromTokBin) {
+                s = t.token(i);
+            } else if (i == t.unkId()) {
                 s = "<unk>";
             } else if (i == t.bosId()) {
                 s = "<s>";
@@ -61,7 +75,7 @@ public final class GgufMetadata {
             } else {
                 s = t.token(i);
             }
-            tokens.add(s.replace(' ', '\u2581'));
+            tokens.add(fromTokBin ? s.replace(' ', '\u2581') : s);
         }
         m.put("tokenizer.ggml.model", MetaValue.str(t.model()));
         m.put("tokenizer.ggml.tokens", MetaValue.strings(tokens));

@@ -60,7 +60,9 @@ import java.util.regex.Pattern;
  * {@code llama.attention.head_count_kv}, {@code llama.rope.dimension_count} (head size), {@code llama.rope.freq_base}
  * (rope_theta), {@code llama.attention.layer_norm_rms_epsilon} (rms_norm_eps), {@code llama.vocab_size}. The
  * tokenizer is a llama2.c {@code tok.bin} given by the caller, stored as llama.cpp's converter stores it
- * ({@link GgufMetadata#tokenizerKeys}).
+ * ({@link GgufMetadata#tokenizerKeys}); without one, the folder's SentencePiece {@code tokenizer.model}
+ * ({@link SentencePieceModel}) if there is one, stored as llama.cpp's convert_hf_to_gguf stores it (pieces as
+ * they are, {@code tokenizer.ggml.add_space_prefix} from the normalizer).
  */
 public final class HfLlama {
     private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(0|[1-9][0-9]{0,8})\\.(.+)");
@@ -92,10 +94,20 @@ public final class HfLlama {
             }
             TokenizerData tok = null;
             Map<String, MetaValue> meta = metadata(c, dir);
+            Path spm = dir.resolve(SentencePieceModel.FILE);
             if (tokenizer != null) {
                 TokenizerData raw = TokBinReader.read(tokenizer, c.vocabSize());
                 meta.putAll(GgufMetadata.tokenizerKeys(raw));
                 tok = GgufMetadata.asGguf(raw);
+            } else if (Files.isRegularFile(spm)) {
+                SentencePieceModel.Vocabulary v = SentencePieceModel.read(spm);
+                if (v.data().size() != c.vocabSize()) {
+                    throw BadFileException.of(dir, "%s has %d pieces but config.json says vocab_size %d",
+                            SentencePieceModel.FILE, v.data().size(), c.vocabSize());
+                }
+                meta.putAll(GgufMetadata.tokenizerKeysAsIs(v.data()));
+                meta.put("tokenizer.ggml.add_space_prefix", MetaValue.bool(v.addDummyPrefix()));
+                tok = v.data();
             }
             return Checkpoint.of(Container.SAFETENSORS, dir, infos, Metadata.of(meta), tok, new Source(inner, mapped));
         } catch (IOException | RuntimeException e) {

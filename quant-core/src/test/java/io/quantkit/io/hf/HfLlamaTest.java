@@ -114,7 +114,20 @@ class HfLlamaTest {
             assertEquals(2, c.metadata().getLong("llama.attention.head_count_kv"));
             assertEquals(1e-5f, (float) c.metadata().getDouble("llama.attention.layer_norm_rms_epsilon"));
             assertEquals(10000.0, c.metadata().getDouble("llama.rope.freq_base"));
-            assertFalse(c.tokenizer().isPresent());
+            // the folder's tokenizer.model (written field by field by the script): pieces as they are, scores -i/4
+            io.quantkit.io.TokenizerData tok = c.tokenizer().orElseThrow();
+            assertEquals(32, tok.size());
+            assertEquals(List.of("<unk>", "<s>", "</s>", "<0x41>", "\u2581p4", "p5", "\u2581p6"),
+                    tok.tokens().subList(0, 7));
+            assertEquals(List.of(2, 3, 3, 6, 1, 1, 1), java.util.Arrays.stream(tok.tokenTypes()).limit(7).boxed().toList());
+            for (int i = 0; i < 32; i++) {
+                assertEquals(-i / 4f, tok.scores()[i], "score " + i);
+            }
+            assertEquals(0, tok.unkId());
+            assertEquals(1, tok.bosId());
+            assertEquals(2, tok.eosId());
+            assertEquals(true, c.metadata().getBool("tokenizer.ggml.add_space_prefix"));
+            assertEquals(tok.tokens(), c.metadata().getStrings("tokenizer.ggml.tokens"));
 
             LlamaConfig cfg = LlamaLoader.config(c);
             assertEquals(new LlamaConfig(16, 24, 2, 4, 2, 32, 64, 1e-5f, 10000f, io.quantkit.model.RopeStyle.ADJACENT_PAIRS),

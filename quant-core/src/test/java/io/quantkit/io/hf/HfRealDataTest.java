@@ -94,6 +94,88 @@ class HfRealDataTest {
                 + "\"torch_dtype\": \"float32\", \"vocab_size\": %d}", dim, hidden, seq, heads, layers, kvHeads, vocab));
     }
 
+    /**
+     * tok512.bin as a SentencePiece tokenizer.model, written here with a minimal protobuf writer (ModelProto field 1
+     * pieces {1 piece, 2 score, 3 type}, 2 trainer_spec {3 model_type = 2 BPE, 40/41/42 unk/bos/eos = 0/1/2},
+     * 3 normalizer_spec {3 add_dummy_prefix = 1}), with the pieces as Llama's tokenizer.model spells them: a space
+     * is U+2581 and ids 0/1/2 are {@code <unk>}, {@code <s>}, {@code </s>}; types unknown / control / byte / normal.
+     */
+    static void writeTokenizerModel(Path tokBin, Path out) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(tokBin)).order(ByteOrder.LITTLE_ENDIAN);
+        b.getInt(); // max_token_length
+        java.io.ByteArrayOutputStream model = new java.io.ByteArrayOutputStream();
+        for (int i = 0; b.hasRemaining(); i++) {
+            float score = b.getFloat();
+            byte[] text = new byte[b.getInt()];
+            b.get(text);
+            String piece = i == 0 ? "<unk>" : i == 1 ? "<s>" : i == 2 ? "</s>"
+                    : new String(text, StandardCharsets.UTF_8).replace(' ', '\u2581');
+            int type = i == 0 ? 2 : i <= 2 ? 3 : piece.matches("<0x[0-9A-F]{2}>") ? 6 : 1;
+            java.io.ByteArrayOutputStream sp = new java.io.ByteArrayOutputStream();
+            bytesField(sp, 1, piece.getBytes(StandardCharsets.UTF_8));
+            varint(sp, 2 << 3 | 5);
+            int bits = Float.floatToIntBits(score);
+            for (int k = 0; k < 4; k++) {
+                sp.write(bits >>> (8 * k));
+            }
+            varint(sp, 3 << 3);
+            varint(sp, type);
+            bytesField(model, 1, sp.toByteArray());
+        }
+        java.io.ByteArrayOutputStream trainer = new java.io.ByteArrayOutputStream();
+        int[][] fields = {{3, 2}, {40, 0}, {41, 1}, {42, 2}};
+        for (int[] f : fields) {
+            varint(trainer, f[0] << 3);
+            varint(trainer, f[1]);
+        }
+        bytesField(model, 2, trainer.toByteArray());
+        bytesField(model, 3, new byte[] {3 << 3, 1});
+        Files.write(out, model.toByteArray());
+    }
+
+    static void varint(java.io.ByteArrayOutputStream o, long v) {
+        while ((v & ~0x7FL) != 0) {
+            o.write((int) (v & 0x7F) | 0x80);
+            v >>>= 7;
+        }
+        o.write((int) v);
+    }
+
+    static void bytesField(java.io.ByteArrayOutputStream o, int field, byte[] payload) {
+        varint(o, (long) field << 3 | 2);
+        varint(o, payload.length);
+        o.writeBytes(payload);
+    }
+
+    /** The folder's own tokenizer.model (no --tokenizer): same reference PPL, and the GGUF carries llama.cpp's vocabulary. */
+    @Test
+    void tokenizerModelInTheFolderGivesTheReferenceToo() throws IOException {
+        Path f = tmp.resolve("with-tokenizer-model");
+        Files.createDirectories(f);
+        Files.copy(folder.resolve("config.json"), f.resolve("config.json"));
+        Files.copy(folder.resolve("model.safetensors"), f.resolve("model.safetensors"));
+        writeTokenizerModel(SharedData.path("stories260K/tok512.bin"), f.resolve("tokenizer.model"));
+        byte[] corpus = Files.readAllBytes(SharedData.path("corpora/tinystories_val_sample.txt"));
+        try (Checkpoint c = Checkpoints.open(f); ThreadPool pool = ThreadPool.ofAvailableProcessors()) {
+            EvalPlan plan = EvalPlan.of(LlamaLoader.tokenizer(c), new String(corpus, StandardCharsets.UTF_8),
+                    Method.DOCUMENTS, 512, 100);
+            PerplexityResult r = Evaluator.run(LlamaModel.load(LlamaLoader.weights(c)), plan, pool, false, null,
+                    Progress.NONE).perplexity();
+            assertEquals(9618, r.tokens());
+            assertEquals(4.1844, r.ppl(), 0.0005);
+        }
+        Path out = tmp.resolve("from-hf-spm.gguf");
+        Converter.convert(f, out, Converter.Options.of(Scheme.parse("f32")));
+        try (Checkpoint ours = Checkpoints.open(out);
+                Checkpoint ref = Checkpoints.open(SharedData.path("stories260K/stories260K-f32.gguf"))) {
+            for (String k : new String[] {"tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type",
+                "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.unknown_token_id",
+                "tokenizer.ggml.model"}) {
+                assertEquals(ref.metadata().get(k), ours.metadata().get(k), k);
+            }
+        }
+    }
+
     /** llama2.c export.py's permute_original: view(heads, rows/heads/2, 2, cols).transpose(1, 2). */
     static float[] toHf(float[] w, int heads, int rows, int cols) {
         int hs = rows / heads;
