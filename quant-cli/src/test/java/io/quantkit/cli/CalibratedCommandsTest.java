@@ -1,5 +1,6 @@
 package io.quantkit.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,7 +17,9 @@ import io.quantkit.tensor.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,6 +108,43 @@ class CalibratedCommandsTest {
         CliRun.of("convert", model, one.toString(), "--tokenizer", tok, "--scheme", "int4:group=32", "--calibration",
                 profile, "--threads", "1", "--json", "-q").json();
         assertEquals(-1L, Files.mismatch(cal, one));
+    }
+
+    /**
+     * {@code --calibration} with {@code --shard-size}: the sharded folder holds exactly the tensors of the
+     * single calibrated file (GPTQ really used, per the report), in several shards, the same bytes for 1 and 2 threads.
+     */
+    @Test
+    void calibratedConversionWritesShards() throws Exception {
+        Path single = dir.resolve("gptq-single.safetensors");
+        Path folder = dir.resolve("gptq-sharded");
+        Path folder1 = dir.resolve("gptq-sharded-1");
+        CliRun.of("convert", model, single.toString(), "--tokenizer", tok, "--scheme", "int4:group=32",
+                "--calibration", profile, "--threads", "2", "--json", "-q").json();
+        JsonNode b = CliRun.of("convert", model, folder.toString(), "--tokenizer", tok, "--scheme", "int4:group=32",
+                "--calibration", profile, "--shard-size", "40KB", "--threads", "2", "--json", "-q").json();
+        CliRun.of("convert", model, folder1.toString(), "--tokenizer", tok, "--scheme", "int4:group=32",
+                "--calibration", profile, "--shard-size", "40KB", "--threads", "1", "--json", "-q").json();
+        int gptq = 0;
+        for (JsonNode t : b.get("tensors")) {
+            gptq += !t.get("method").isNull() && t.get("method").asText().equals("gptq") ? 1 : 0;
+        }
+        assertTrue(gptq >= 35, gptq + " tensors by gptq");
+        assertTrue(Files.exists(folder.resolve("model.safetensors.index.json")));
+        List<Path> shards;
+        try (Stream<Path> files = Files.list(folder)) {
+            shards = files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).sorted().toList();
+        }
+        assertTrue(shards.size() >= 3, "shards: " + shards);
+        for (Path s : shards) {
+            assertEquals(-1L, Files.mismatch(s, folder1.resolve(s.getFileName())), s + ": same bytes for 1 and 2 threads");
+        }
+        try (Checkpoint a = Checkpoints.open(single); Checkpoint c = Checkpoints.open(folder)) {
+            assertEquals(a.names(), c.names());
+            for (String n : a.names()) {
+                assertArrayEquals(a.tensor(n).toFloatArray(), c.tensor(n).toFloatArray(), n);
+            }
+        }
     }
 
     @Test
