@@ -10,6 +10,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * An output folder (a sharded checkpoint) that appears complete or not at all: files are written into a hidden
@@ -38,8 +39,25 @@ public final class AtomicFolder implements AutoCloseable {
         checkReplaceable(abs, force);
         Path parent = abs.getParent();
         Files.createDirectories(parent);
-        Path temp = Files.createTempDirectory(parent, "." + abs.getFileName() + ".");
-        return new AtomicFolder(abs, temp, force);
+        return new AtomicFolder(abs, newFolder(parent, "." + abs.getFileName() + ".", ".partial"), force);
+    }
+
+    /**
+     * A new, empty folder with a random name, created like any new folder (its permissions follow the umask, as
+     * the final output's should), not with {@link Files#createTempDirectory}, whose folders are private (0700).
+     */
+    private static Path newFolder(Path parent, String prefix, String suffix) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path p = parent.resolve(prefix + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE)
+                    + suffix);
+            try {
+                return Files.createDirectory(p);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private static void checkReplaceable(Path abs, boolean force) throws IOException {
@@ -90,7 +108,7 @@ public final class AtomicFolder implements AutoCloseable {
         checkReplaceable(target, force);
         Path old = null;
         if (Files.exists(target)) {
-            old = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".old.");
+            old = newFolder(target.getParent(), "." + target.getFileName() + ".", ".old");
             Files.delete(old);
             Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,6 +16,7 @@ import io.quantkit.io.safetensors.SafetensorsReader;
 import io.quantkit.model.LlamaLoader;
 import io.quantkit.quant.Scheme;
 import java.net.URISyntaxException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
@@ -125,6 +127,19 @@ class ShardedConvertTest {
                 () -> Converter.convert(tinyHf(), dir.resolve("x.safetensors"), o));
         assertTrue(e2.getMessage().contains("is a folder"), e2.getMessage());
         assertFalse(Files.exists(dir.resolve("x.safetensors")));
+    }
+
+    @Test
+    void folderAndShardPermissionsFollowTheUmaskLikeAnyNewFolderAndFile() throws Exception {
+        assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
+        Path plainDir = Files.createDirectory(dir.resolve("plain"));
+        Path plainFile = Files.writeString(dir.resolve("plain.txt"), "x");
+        Path out = dir.resolve("out");
+        Converter.convert(tinyHf(), out, Converter.Options.of(Scheme.parse("int4:group=16")).withShardBytes(4000));
+        assertEquals(Files.getPosixFilePermissions(plainDir), Files.getPosixFilePermissions(out));
+        for (String n : list(out)) {
+            assertEquals(Files.getPosixFilePermissions(plainFile), Files.getPosixFilePermissions(out.resolve(n)), n);
+        }
     }
 
     static List<String> list(Path d) throws Exception {
