@@ -24,16 +24,16 @@ public final class LlamaModel {
     private final boolean tied;
     private final float[] tokenEmbedding; // [vocab][dim]
     private final float[][] attnNorm;
-    private final float[][] wq; // transposed: [in][out]
-    private final float[][] wk;
-    private final float[][] wv;
-    private final float[][] wo;
+    private final float[][][] wq; // [layer], transposed: [in][out], one array per input
+    private final float[][][] wk;
+    private final float[][][] wv;
+    private final float[][][] wo;
     private final float[][] ffnNorm;
-    private final float[][] w1;
-    private final float[][] w2;
-    private final float[][] w3;
+    private final float[][][] w1;
+    private final float[][][] w2;
+    private final float[][][] w3;
     private final float[] outputNorm;
-    private final float[] classifier; // transposed: [dim][vocab]
+    private final float[][] classifier; // transposed: [dim][vocab]
     private final double[] invFreq; // per rotated pair j: theta^(-2j/headSize)
     private final String[][] linearNames; // [layer][q, k, v, o, gate, down, up]
     private final String classifierName;
@@ -66,14 +66,14 @@ public final class LlamaModel {
         this.tied = w.tiedClassifier();
         this.tokenEmbedding = w.tensor(LlamaWeights.TOKEN_EMBD).toFloatArray();
         attnNorm = new float[layers][];
-        wq = new float[layers][];
-        wk = new float[layers][];
-        wv = new float[layers][];
-        wo = new float[layers][];
+        wq = new float[layers][][];
+        wk = new float[layers][][];
+        wv = new float[layers][][];
+        wo = new float[layers][][];
         ffnNorm = new float[layers][];
-        w1 = new float[layers][];
-        w2 = new float[layers][];
-        w3 = new float[layers][];
+        w1 = new float[layers][][];
+        w2 = new float[layers][][];
+        w3 = new float[layers][][];
         for (int l = 0; l < layers; l++) {
             attnNorm[l] = w.tensor(LayerTensor.ATTN_NORM.name(l)).toFloatArray();
             wq[l] = transposed(w.tensor(LayerTensor.ATTN_Q.name(l)));
@@ -129,14 +129,15 @@ public final class LlamaModel {
         return tied;
     }
 
-    private static float[] transposed(Tensor t) {
+    /** {@code t [rows][cols]} transposed to one array per column ({@code [cols][rows]}), for {@link Kernels}. */
+    private static float[][] transposed(Tensor t) {
         int rows = Math.toIntExact(t.shape().dim(0));
         int cols = Math.toIntExact(t.shape().dim(1));
         float[] src = t.toFloatArray();
-        float[] dst = new float[src.length];
+        float[][] dst = new float[cols][rows];
         for (int r = 0; r < rows; r++) {
             for (int i = 0; i < cols; i++) {
-                dst[i * rows + r] = src[r * cols + i];
+                dst[i][r] = src[r * cols + i];
             }
         }
         return dst;
@@ -428,7 +429,7 @@ public final class LlamaModel {
         }
 
         /** {@code y[r][o] = sum_i x[r][i] * wT[i][o]} for {@code n} rows; parallel over rows or columns. */
-        private void matmul(float[] xs, int n, int in, float[] wT, int out, float[] y) {
+        private void matmul(float[] xs, int n, int in, float[][] wT, int out, float[] y) {
             if (n >= pool.threads() || pool.threads() == 1) {
                 int minRows = Math.max(1, (1 << 15) / Math.max(1, in * out));
                 pool.forRange(n, minRows, (from, to) -> Kernels.matmul(xs, in, wT, out, y, from, to, 0, out));
