@@ -205,8 +205,8 @@ public final class Comparison {
                     continue;
                 }
                 if (q.requestedCount == 0) {
-                    row = skipped(s, act, "no weight of this model has a shape " + s.label() + " can store (all fell back: "
-                            + String.join(", ", q.fallbacks) + ")");
+                    row = skipped(s, act, "no weight of this model has a shape " + s.label() + " can store (all "
+                            + q.fallbacks.size() + " would fall back: " + fallbackSummary(q.fallbacks) + ")");
                 } else {
                     LlamaModel m = LlamaModel.load(q.weights).withInputQuantizer(prep.quantizer(a, s.scheme()));
                     Evaluator.Run r = Evaluator.run(m, plan, pool, false, baseRun.logProbs(), progress);
@@ -405,5 +405,16 @@ public final class Comparison {
         }
         return new Quantized(LlamaWeights.of(w.config(), out), bytes, 10 * Math.log10(signal / noise), fallbacks, rows,
                 requested, joinMethods(methods));
+    }
+
+    /** "31 to q4_0, 5 to f16" for fallbacks written "tensor=type", in order of first appearance. */
+    static String fallbackSummary(java.util.List<String> fallbacks) {
+        java.util.Map<String, Integer> byType = new java.util.LinkedHashMap<>();
+        for (String f : fallbacks) {
+            byType.merge(f.substring(f.lastIndexOf('=') + 1), 1, Integer::sum);
+        }
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        byType.forEach((type, n) -> parts.add(n + " to " + type));
+        return String.join(", ", parts);
     }
 }
