@@ -29,7 +29,7 @@ public enum SchemeKind {
     INT4("int4", List.of(Param.range("group", 128, 0, 1 << 20), Param.choice("mode", "sym", "sym", "asym"))),
     /** INT4 groups plus a budget of weights kept exactly in 16-bit (sparse index + value). */
     INT4_OUTLIERS("int4-outliers", List.of(Param.range("group", 128, 0, 1 << 20),
-            Param.choice("mode", "sym", "sym", "asym"), Param.text("budget", "0.5%"),
+            Param.choice("mode", "sym", "sym", "asym"), Param.budget("budget", "0.5%"),
             Param.choice("select", "magnitude", "magnitude", "saliency", "error"))),
     /** BitNet b1.58 absmean ternary: s = mean|W|, q = clip(round_half_even(W/s), -1, 1). */
     TERNARY("ternary", List.of(Param.choice("scale", "tensor", "tensor", "channel", "group"),
@@ -122,6 +122,31 @@ public enum SchemeKind {
 
         static Param text(String name, String def) {
             return new Param(name, def, "text", v -> v.trim());
+        }
+
+        /**
+         * An outlier budget: a fraction of the weights ({@code 0.5%}, {@code 0.005}, in 0..1) or a bits-per-weight
+         * target ({@code 4.6bpw}, in (0, 64]). Checked when the scheme is parsed, so a bad budget is one error before
+         * any work, not a fallback per tensor.
+         */
+        static Param budget(String name, String def) {
+            return new Param(name, def, "fraction (0.5%, 0.005) or bits-per-weight target (4.6bpw)", v -> {
+                String t = v.trim().toLowerCase(Locale.ROOT);
+                boolean bpw = t.endsWith("bpw");
+                String num = bpw ? t.substring(0, t.length() - 3) : t.endsWith("%") ? t.substring(0, t.length() - 1) : t;
+                double x;
+                try {
+                    x = Double.parseDouble(num.trim());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(name + " '" + v
+                            + "' is neither a fraction (0.5%, 0.005) nor a bits-per-weight target (4.6bpw)");
+                }
+                if (bpw ? !(x > 0 && x <= 64) : !(x >= 0 && x <= (t.endsWith("%") ? 100 : 1))) {
+                    throw new IllegalArgumentException(name + " " + v.trim() + (bpw ? " must be in (0, 64] bits per weight"
+                            : " must be a fraction in 0..1 (0%..100%)"));
+                }
+                return v.trim();
+            });
         }
     }
 }

@@ -36,6 +36,8 @@ class SchemeTest {
         "int8                               | int8",
         "int4-outliers:group=128,budget=0.5% | int4-outliers",
         "int4-outliers:budget=1%            | int4-outliers:budget=1%",
+        "int4-outliers:budget=100%          | int4-outliers:budget=100%",
+        "int4-outliers:budget=4.6bpw        | int4-outliers:budget=4.6bpw",
         "fp8-e4m3:scale=channel             | fp8-e4m3:scale=channel",
         "fp8-e5m2:scale=block,block=64      | fp8-e5m2:scale=block,block=64",
         "ternary:scale=group,group=64       | ternary:scale=group,group=64",
@@ -67,6 +69,12 @@ class SchemeTest {
         "int4:                | empty parameter",
         "int4:frobnicate      | unknown flag 'frobnicate'",
         "fp8-e4m3:scale=row   | scale must be one of tensor, channel, block, got 'row'",
+        "int4-outliers:budget=200%  | budget 200% must be a fraction in 0..1 (0%..100%)",
+        "int4-outliers:budget=1.5   | budget 1.5 must be a fraction in 0..1",
+        "int4-outliers:budget=-1%   | budget -1% must be a fraction in 0..1",
+        "int4-outliers:budget=0bpw  | budget 0bpw must be in (0, 64] bits per weight",
+        "int4-outliers:budget=65bpw | budget 65bpw must be in (0, 64] bits per weight",
+        "int4-outliers:budget=lots  | budget 'lots' is neither a fraction (0.5%, 0.005) nor a bits-per-weight target",
     })
     void badSchemesSayWhy(String text, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Scheme.parse(text));
