@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code --calibration PROFILE [--calib-method M] [--act-order]} for commands that quantize weights
- * ({@code @Mixin}): with a profile, int/int4/int4-outliers (mode=sym) and q4_0 weights are quantized by a
+ * ({@code @Mixin}): with a profile, int/int4/int4-outliers (mode=sym), q4_0 and q4_1 weights are quantized by a
  * calibrated method (GPTQ by default) instead of round to nearest.
  */
 public final class CalibrationOptions {
@@ -24,7 +24,7 @@ public final class CalibrationOptions {
 
     @Option(names = "--calibration", paramLabel = "PROFILE",
             description = "Calibration profile from 'quant calibrate' for this model: int, int8, int4, "
-                    + "int4-outliers (mode=sym) and q4_0 weights are then quantized by --calib-method; the profile "
+                    + "int4-outliers (mode=sym), q4_0 and q4_1 weights are then quantized by --calib-method; the profile "
                     + "must come from the same weights.")
     Path profile;
 

@@ -58,7 +58,7 @@ import picocli.CommandLine.Spec;
                 + "equalisation. "
                 + "W8A8 is --schemes int8 --activations int8:observer=...; 'none' adds the weight-only row.",
             "With --calibration PROFILE (from 'quant calibrate' on the same weights), int/int8/int4/int4-outliers "
-                + "(mode=sym) and q4_0 weights are quantized by --calib-method (GPTQ by default); the method "
+                + "(mode=sym), q4_0 and q4_1 weights are quantized by --calib-method (GPTQ by default); the method "
                 + "column says what each row used (mse: a weight without statistics, the token embedding, got an "
                 + "MSE-optimal scale search).",
             "--recipe FILE adds a row with one scheme (and method) per tensor, as 'quant convert --recipe' "

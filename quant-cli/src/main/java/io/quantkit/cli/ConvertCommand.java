@@ -41,7 +41,7 @@ import picocli.CommandLine.Spec;
                 + "unless --strict. The output is written to a temporary file and renamed at the end; the "
                 + "same input gives the same bytes for any --threads.",
             "With --calibration PROFILE (from 'quant calibrate' on the same weights) int, int8, int4, "
-                + "int4-outliers (mode=sym) and q4_0 weights are quantized by --calib-method (GPTQ by default; a "
+                + "int4-outliers (mode=sym), q4_0 and q4_1 weights are quantized by --calib-method (GPTQ by default; a "
                 + "recipe's METHOD column overrides it per tensor) into the scheme's ordinary layout; the METHOD "
                 + "column of the table says what each tensor got."},
         footerHeading = "%nRecipe file (first matching rule wins):%n",

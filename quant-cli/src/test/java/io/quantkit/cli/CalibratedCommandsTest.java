@@ -147,6 +147,62 @@ class CalibratedCommandsTest {
         }
     }
 
+    /** Σ imp_j·(w_j − q_j)² with imp the profile's per-input-channel mean x². */
+    static double weightedError(Tensor w, Tensor q, TensorStats s) {
+        float[] a = w.toFloatArray();
+        float[] b = q.toFloatArray();
+        double[] imp = s.importance();
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            double d = a[i] - (double) b[i];
+            sum += imp[i % s.width()] * d * d;
+        }
+        return sum;
+    }
+
+    @Test
+    void q4_1WithAProfileIsSearchedAndStaysGgmlQ4_1() throws Exception {
+        Path plain = dir.resolve("q41.gguf");
+        Path cal = dir.resolve("q41-imatrix.gguf");
+        JsonNode a = CliRun.of("convert", model, plain.toString(), "--tokenizer", tok, "--scheme", "q4_1",
+                "--threads", "2", "--json", "-q").json();
+        JsonNode b = CliRun.of("convert", model, cal.toString(), "--tokenizer", tok, "--scheme", "q4_1",
+                "--calibration", profile, "--calib-method", "imatrix", "--threads", "2", "--json", "-q").json();
+        assertEquals(a.get("data_bytes_out").asLong(), b.get("data_bytes_out").asLong(), "same layout, same bytes");
+        Map<String, String> methods = new HashMap<>();
+        for (JsonNode t : b.get("tensors")) {
+            methods.put(t.get("name").asText(), t.get("method").isNull() ? null : t.get("method").asText());
+        }
+        assertEquals("imatrix", methods.get("blk.0.attn_q.weight"));
+        CalibrationProfile p = CalibrationProfile.read(Path.of(profile));
+        try (Checkpoint orig = Checkpoints.open(Path.of(model), Path.of(tok));
+             Checkpoint r = Checkpoints.open(plain); Checkpoint c = Checkpoints.open(cal)) {
+            int checked = 0;
+            for (Map.Entry<String, CalibrationProfile.Entry> e : p.tensors().entrySet()) {
+                if (!"imatrix".equals(methods.get(e.getKey()))) {
+                    continue;
+                }
+                assertEquals("q4_1", c.tensor(e.getKey()).format().toString(), e.getKey());
+                Tensor w = orig.tensor(e.getKey());
+                double er = weightedError(w, r.tensor(e.getKey()), e.getValue().stats());
+                double ei = weightedError(w, c.tensor(e.getKey()), e.getValue().stats());
+                assertTrue(ei < er, e.getKey() + ": imatrix " + ei + " vs rtn " + er);
+                checked++;
+            }
+            assertTrue(checked >= 20, "checked " + checked);
+        }
+        Path one = dir.resolve("q41-gptq1.gguf");
+        Path two = dir.resolve("q41-gptq2.gguf");
+        CliRun.of("convert", model, one.toString(), "--tokenizer", tok, "--scheme", "q4_1", "--calibration",
+                profile, "--threads", "1", "--json", "-q").json();
+        CliRun.of("convert", model, two.toString(), "--tokenizer", tok, "--scheme", "q4_1", "--calibration",
+                profile, "--threads", "2", "--json", "-q").json();
+        assertEquals(-1L, Files.mismatch(one, two), "same bytes for any thread count");
+        JsonNode j = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--max-bytes", "3000",
+                "--schemes", "q4_1", "--calibration", profile, "--threads", "2", "--json").json();
+        assertTrue(j.get("rows").get(0).get("method").asText().startsWith("gptq"), j.toString());
+    }
+
     @Test
     void compareShowsTheMethodOfEachRow() throws Exception {
         JsonNode j = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--max-bytes", "3000",

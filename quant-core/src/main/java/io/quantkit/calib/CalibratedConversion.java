@@ -14,7 +14,7 @@ import java.util.Objects;
  * ({@link CalibratedQuantizer}), writing the scheme's ordinary stored layout.
  *
  * <p>Method per weight: the recipe rule's, else {@code defaultMethod}. Schemes a calibrated method cannot write
- * (fp8, ternary, q8_0, asymmetric grids ...) are left to their codec, unless a rule names a method for them, which
+ * (fp8, ternary, q8_0, asymmetric int grids ...) are left to their codec, unless a rule names a method for them, which
  * is an error. A weight the profile has no statistics for (the token embedding has no input activations) is
  * quantized with an unweighted, MSE-optimal scale search and reported as "mse"; int4-outliers with
  * {@code select=saliency} and no statistics choose by magnitude. Thread-safe (immutable).
@@ -64,7 +64,7 @@ public final class CalibratedConversion implements Converter.TensorQuantizer {
             if (ruleMethod != null) {
                 throw new IllegalArgumentException("method " + m.cliName() + " cannot write " + scheme
                         + " for shape " + shape + " (calibrated methods write int, int8, int4, int4-outliers with "
-                        + "mode=sym and q4_0, for 2-D weights)");
+                        + "mode=sym, q4_0 and q4_1, for 2-D weights)");
             }
             return null;
         }

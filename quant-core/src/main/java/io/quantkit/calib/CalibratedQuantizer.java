@@ -11,13 +11,14 @@ import java.util.Objects;
 
 /**
  * Quantizes one weight with calibration statistics, writing the ordinary stored layout of the scheme (so files
- * stay readable by every tool that reads the scheme; q4_0 output remains valid ggml blocks).
+ * stay readable by every tool that reads the scheme; q4_0 and q4_1 output remain valid ggml blocks).
  *
  * <ul>
  * <li>{@link Method#RTN}: the scheme's own codec (int4-outliers with select=saliency or select=error uses the
  *     profile's importance to choose the outliers, {@link #selector}).</li>
  * <li>{@link Method#IMATRIX}: per group, the scale minimising Σ imp_j·(w_j − q_j·s)² with imp the input
- *     channel's mean x² ({@link GridTarget#searchScale}).</li>
+ *     channel's mean x² ({@link GridTarget#searchScale}); for q4_1 the pair (d, m) minimising
+ *     Σ imp_j·(w_j − (q_j·d + m))² ({@link GridTarget#searchAffine}).</li>
  * <li>{@link Method#GPTQ}: {@link Gptq} with H = 2·E[x xᵀ], group scales by the weighted search.</li>
  * </ul>
  * int4-outliers: outliers chosen first (by the scheme's select: magnitude, saliency or error), removed (set to
@@ -86,7 +87,31 @@ public final class CalibratedQuantizer {
         int groups = cols == 0 ? 0 : (cols + g - 1) / g;
         int[] q;
         float[] scales;
-        if (method == Method.GPTQ && stats != null) {
+        float[] offsets = null;
+        if (target.affine) {
+            q = new int[w.length];
+            scales = new float[rows * groups];
+            offsets = new float[rows * groups];
+            if (method == Method.GPTQ && stats != null) {
+                Gptq.Result r = Gptq.run(target, w, rows, cols, stats.gram(), actOrder, true, null);
+                q = r.q();
+                scales = r.scales();
+                offsets = r.offsets();
+            } else {
+                double[] imp = stats == null ? null : stats.importance();
+                for (int r = 0; r < rows; r++) {
+                    for (int k = 0; k < groups; k++) {
+                        int off = r * cols + k * g;
+                        float[] dm = target.searchAffine(w, off, g, imp, k * g);
+                        scales[r * groups + k] = dm[0];
+                        offsets[r * groups + k] = dm[1];
+                        for (int j = 0; j < g; j++) {
+                            q[off + j] = target.quantizeAffine(w[off + j], dm[0], dm[1]);
+                        }
+                    }
+                }
+            }
+        } else if (method == Method.GPTQ && stats != null) {
             float[] exact = null;
             if (outIdx != null) {
                 exact = new float[w.length];
@@ -120,6 +145,6 @@ public final class CalibratedQuantizer {
                 q[idx] = 0;
             }
         }
-        return target.build(shape, q, scales, outIdx, outVal);
+        return target.build(shape, q, scales, offsets, outIdx, outVal);
     }
 }

@@ -97,6 +97,7 @@ public final class CalibrationBenchmark {
                 {"int4-outliers:group=32,budget=0.5%,select=saliency", "gptq"},
                 {"int4-outliers:group=32,budget=0.5%,select=error", "gptq"},
                 {"q4_0", "rtn"}, {"q4_0", "imatrix"}, {"q4_0", "gptq"},
+                {"q4_1", "rtn"}, {"q4_1", "imatrix"}, {"q4_1", "gptq"},
             };
             boolean actOrder = Boolean.getBoolean("act");
             String only = System.getProperty("rows", "");
@@ -106,22 +107,22 @@ public final class CalibrationBenchmark {
                 }
                 Scheme s = Scheme.parse(r[0]);
                 io.quantkit.calib.Method m = io.quantkit.calib.Method.parse(r[1]);
-                boolean q40 = r[0].equals("q4_0");
+                boolean llamaPolicy = r[0].startsWith("q4_"); // llama.cpp's tensor policy for q4_0 and q4_1
                 LlamaWeights q = weights.map((n, t) -> {
                     if (t.shape().rank() != 2) {
                         return t;
                     }
-                    if (q40 && t.shape().rowLength() % 32 != 0) {
+                    if (llamaPolicy && t.shape().rowLength() % 32 != 0) {
                         return Codecs.forScheme(Scheme.parse("f16")).quantize(t); // as llama.cpp's fallback
                     }
-                    if (q40 && n.equals(LlamaWeights.OUTPUT)) {
+                    if (llamaPolicy && n.equals(LlamaWeights.OUTPUT)) {
                         return Codecs.forScheme(Scheme.parse("q8_0")).quantize(t); // llama.cpp: output in q8_0
                     }
                     return CalibratedQuantizer.quantize(t, s, m, profile.stats(n), actOrder);
                 });
                 double p = ppl(q, plan, pool).ppl();
                 out.printf(Locale.ROOT, "| %s%s | %s | %d | %.4f | %+.4f |%n", r[0],
-                        q40 ? " (ffn_down f16, output q8_0)" : "", r[1], q.storageBytes(), p, p - base);
+                        llamaPolicy ? " (ffn_down f16, output q8_0)" : "", r[1], q.storageBytes(), p, p - base);
             }
         }
     }

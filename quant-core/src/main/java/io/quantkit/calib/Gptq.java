@@ -23,8 +23,11 @@ final class Gptq {
     private Gptq() {
     }
 
-    /** The codes (row-major) and scales (per row and group) GPTQ chooses. */
-    record Result(int[] q, float[] scales) {
+    /**
+     * The codes (row-major) and scales (per row and group) GPTQ chooses; offsets (per row and group) for an affine
+     * grid (q4_1), else null.
+     */
+    record Result(int[] q, float[] scales, float[] offsets) {
     }
 
     /**
@@ -95,11 +98,19 @@ final class Gptq {
             throw new IllegalArgumentException("GPTQ: the input covariance is not positive definite even with damping");
         }
         float[] scales = new float[rows * groups];
+        float[] offsets = target.affine ? new float[rows * groups] : null;
         boolean[] scaleSet = new boolean[groups];
         if (actOrder) { // static groups: scales from the original weights
             for (int r = 0; r < rows; r++) {
                 for (int k = 0; k < groups; k++) {
-                    scales[r * groups + k] = scaleFor(target, w0, r * cols + k * g, Math.min(g, cols - k * g), gram,
+                    int len = Math.min(g, cols - k * g);
+                    if (offsets != null) {
+                        float[] dm = affineFor(target, w0, r * cols + k * g, len, gram, cols, k * g, weightedScales);
+                        scales[r * groups + k] = dm[0];
+                        offsets[r * groups + k] = dm[1];
+                        continue;
+                    }
+                    scales[r * groups + k] = scaleFor(target, w0, r * cols + k * g, len, gram,
                             cols, k * g, weightedScales);
                 }
             }
@@ -119,6 +130,12 @@ final class Gptq {
                         int e = r * cols + start + j;
                         seg[j] = exact != null && !Float.isNaN(exact[e]) ? 0f : (float) w[e]; // scale from the bulk
                     }
+                    if (offsets != null) {
+                        float[] dm = affineFor(target, seg, 0, len, gram, cols, start, weightedScales);
+                        scales[r * groups + k] = dm[0];
+                        offsets[r * groups + k] = dm[1];
+                        continue;
+                    }
                     scales[r * groups + k] = scaleFor(target, seg, 0, len, gram, cols, start, weightedScales);
                 }
                 scaleSet[k] = true;
@@ -130,6 +147,13 @@ final class Gptq {
                 if (exact != null && !Float.isNaN(exact[r * cols + col])) {
                     q[r * cols + col] = 0;
                     err[r] = (wv - exact[r * cols + col]) / d;
+                    continue;
+                }
+                if (offsets != null) {
+                    float m = offsets[r * groups + k];
+                    int qq = target.quantizeAffine(wv, s, m);
+                    q[r * cols + col] = qq;
+                    err[r] = (wv - (double) GridTarget.decodeAffine(qq, s, m)) / d;
                     continue;
                 }
                 int qq = target.quantize(wv, s);
@@ -147,10 +171,12 @@ final class Gptq {
                 }
             }
         }
-        if (weightedScales) {
+        if (weightedScales && offsets != null) {
+            refitAffine(target, w0, rows, cols, gram, q, scales, offsets);
+        } else if (weightedScales) {
             refitScales(target, w0, rows, cols, gram, q, scales, exact);
         }
-        return new Result(q, scales);
+        return new Result(q, scales, offsets);
     }
 
     /**
@@ -278,6 +304,120 @@ final class Gptq {
             x[i] = s / l[i * n + i];
         }
         return x;
+    }
+
+    private static float[] affineFor(GridTarget t, float[] w, int off, int len, double[] gram, int cols, int col0,
+                                     boolean weighted) {
+        if (!weighted) {
+            return t.plainAffine(w, off, len);
+        }
+        double[] imp = new double[len];
+        for (int j = 0; j < len; j++) {
+            imp[j] = gram[(col0 + j) * cols + col0 + j];
+        }
+        return t.searchAffine(w, off, len, imp, 0);
+    }
+
+    /**
+     * {@link #refitScales} for an affine grid (q4_1): given the codes, each row's (d_k, m_k) for all groups k are
+     * re-chosen jointly to minimise (w − x̂)ᵀ G (w − x̂), x̂_i = q_i·d_k + m_k: the normal equations over the basis
+     * {q restricted to group k, 1 on group k}. The stored (F16) result replaces a row's pairs only if its proxy
+     * error (with the decoder's float arithmetic) is lower.
+     */
+    static void refitAffine(GridTarget target, float[] w0, int rows, int cols, double[] gram, int[] q,
+                            float[] scales, float[] offsets) {
+        int g = target.group(cols);
+        int groups = (cols + g - 1) / g;
+        int p = 2 * groups; // unknown 2k: d_k, 2k + 1: m_k
+        double[] t = new double[cols];
+        double[] ht = new double[cols];
+        double[][] v = new double[p][cols];
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            for (int i = 0; i < cols; i++) {
+                t[i] = w0[base + i];
+            }
+            for (int i = 0; i < cols; i++) {
+                double a = 0;
+                for (int j = 0; j < cols; j++) {
+                    a += gram[i * cols + j] * t[j];
+                }
+                ht[i] = a;
+            }
+            for (int l = 0; l < groups; l++) {
+                java.util.Arrays.fill(v[2 * l], 0);
+                java.util.Arrays.fill(v[2 * l + 1], 0);
+                for (int j = l * g; j < Math.min(cols, l * g + g); j++) {
+                    int qj = q[base + j];
+                    for (int i = 0; i < cols; i++) {
+                        double gij = gram[i * cols + j];
+                        v[2 * l][i] += gij * qj;
+                        v[2 * l + 1][i] += gij;
+                    }
+                }
+            }
+            double[] a = new double[p * p];
+            double[] b = new double[p];
+            for (int k = 0; k < groups; k++) {
+                for (int i = k * g; i < Math.min(cols, k * g + g); i++) {
+                    int qi = q[base + i];
+                    b[2 * k] += qi * ht[i];
+                    b[2 * k + 1] += ht[i];
+                    for (int l = 0; l < p; l++) {
+                        a[(2 * k) * p + l] += qi * v[l][i];
+                        a[(2 * k + 1) * p + l] += v[l][i];
+                    }
+                }
+            }
+            double[] sol = solve(a, b, p);
+            if (sol == null) {
+                continue;
+            }
+            float[] cd = new float[groups];
+            float[] cm = new float[groups];
+            for (int k = 0; k < groups; k++) {
+                cd[k] = scales[r * groups + k];
+                cm[k] = offsets[r * groups + k];
+                if (a[(2 * k) * p + 2 * k] == 0 || !Double.isFinite(sol[2 * k]) || !Double.isFinite(sol[2 * k + 1])
+                        || !(sol[2 * k] >= 0)) {
+                    continue; // keep this group's pair
+                }
+                float d = target.storeScaleOrNaN(sol[2 * k]);
+                float m;
+                try {
+                    m = target.storeOffset(sol[2 * k + 1]);
+                } catch (IllegalArgumentException e) {
+                    continue;
+                }
+                if (!Float.isNaN(d)) {
+                    cd[k] = d;
+                    cm[k] = m;
+                }
+            }
+            double before = affineProxy(t, q, base, scales, offsets, r * groups, g, cols, gram);
+            double after = affineProxy(t, q, base, cd, cm, 0, g, cols, gram);
+            if (after < before) {
+                System.arraycopy(cd, 0, scales, r * groups, groups);
+                System.arraycopy(cm, 0, offsets, r * groups, groups);
+            }
+        }
+    }
+
+    private static double affineProxy(double[] t, int[] q, int base, float[] d, float[] m, int sOff, int g, int cols,
+                                      double[] gram) {
+        double[] e = new double[cols];
+        for (int i = 0; i < cols; i++) {
+            e[i] = t[i] - (double) GridTarget.decodeAffine(q[base + i], d[sOff + i / g], m[sOff + i / g]);
+        }
+        double sum = 0;
+        for (int i = 0; i < cols; i++) {
+            double a = 0;
+            for (int j = 0; j < cols; j++) {
+                a += gram[i * cols + j] * e[j];
+            }
+            sum += e[i] * a;
+        }
+        return sum;
     }
 
     private static float scaleFor(GridTarget t, float[] w, int off, int len, double[] gram, int cols, int col0,

@@ -27,6 +27,8 @@ import java.util.List;
  *     round-to-nearest scale stays amax / qmax ≥ 0; {@link #plainScale} too)
  * q4_0: value = q · d, q ∈ [−8, 7] stored as q + 8, d an F16 of either sign per block of 32
  *     (ggml's block: d fp16 LE, then 16 bytes, low nibble = value j, high nibble = value j + 16)
+ * q4_1 (affine): value = q · d + m, q ∈ [0, 15], d ≥ 0 and m F16 per block of 32
+ *     (ggml's block_q4_1: d fp16 LE, m fp16 LE, then 16 bytes of nibbles as q4_0)
  * </pre>
  * The choice of q (round half to even of w/s, clamped) and s is free; the decoder does not care how they
  * were found.
@@ -38,16 +40,19 @@ final class GridTarget {
     final int qmax;
     final boolean signedScale; // the searched scale may be negative (uses qmin on the side of the largest |w|)
     final boolean ggml;
+    /** value = q · d + m with unsigned codes and a per-group offset m (q4_1) instead of q · s. */
+    final boolean affine;
     private final int groupParam;
 
-    private GridTarget(Scheme scheme, int bits, int groupParam, boolean signedScale, boolean ggml) {
+    private GridTarget(Scheme scheme, int bits, int groupParam, boolean signedScale, boolean ggml, boolean affine) {
         this.scheme = scheme;
         this.bits = bits;
-        this.qmin = -(1 << (bits - 1));
-        this.qmax = (1 << (bits - 1)) - 1;
+        this.qmin = affine ? 0 : -(1 << (bits - 1));
+        this.qmax = affine ? (1 << bits) - 1 : (1 << (bits - 1)) - 1;
         this.groupParam = groupParam;
         this.signedScale = signedScale;
         this.ggml = ggml;
+        this.affine = affine;
     }
 
     /** The grid of {@code scheme}; throws for schemes a calibrated method cannot write. */
@@ -63,13 +68,16 @@ final class GridTarget {
                     case INT8 -> 8;
                     default -> 4;
                 };
-                return new GridTarget(scheme, bits, scheme.intParam("group"), true, false);
+                return new GridTarget(scheme, bits, scheme.intParam("group"), true, false, false);
             }
             case Q4_0 -> {
-                return new GridTarget(scheme, 4, 32, true, true);
+                return new GridTarget(scheme, 4, 32, true, true, false);
+            }
+            case Q4_1 -> {
+                return new GridTarget(scheme, 4, 32, false, true, true);
             }
             default -> throw new IllegalArgumentException("calibrated quantization supports int, int8, int4, "
-                    + "int4-outliers and q4_0, not " + scheme);
+                    + "int4-outliers, q4_0 and q4_1, not " + scheme);
         }
     }
 
@@ -173,6 +181,194 @@ final class GridTarget {
         return best;
     }
 
+    /** An offset m as stored: F16, round to nearest even. */
+    float storeOffset(double m) {
+        float f = Fp16.toFloat(Fp16.fromFloat((float) m));
+        if (!Float.isFinite(f)) {
+            throw new IllegalArgumentException(scheme + ": a block minimum (" + m + ") exceeds the F16 range");
+        }
+        return f;
+    }
+
+    /** The value the ggml decoder gives for code q: {@code q * d + m} in float (two roundings, no FMA). */
+    static float decodeAffine(int q, float d, float m) {
+        return q * d + m;
+    }
+
+    /**
+     * The code in [0, qmax] whose decoded value {@code q·d + m} (as the decoder computes it) is nearest to w; the
+     * rounded quotient's neighbours are checked too, so the choice is exact for the stored d and m. d = 0: 0.
+     */
+    int quantizeAffine(double w, float d, float m) {
+        if (d == 0) {
+            return 0;
+        }
+        double t = (w - m) / d;
+        int q = t <= 0 ? 0 : t >= qmax ? qmax : Rounding.roundHalfEvenToInt(t);
+        int best = q;
+        double bestErr = Math.abs(w - decodeAffine(q, d, m));
+        for (int c = Math.max(0, q - 1); c <= Math.min(qmax, q + 1); c++) {
+            double e = Math.abs(w - decodeAffine(c, d, m));
+            if (e < bestErr) {
+                bestErr = e;
+                best = c;
+            }
+        }
+        return best;
+    }
+
+    /** Σ imp_j·(w_j − (q_j·d + m))² with each q_j the nearest code ({@link #quantizeAffine}); imp null = ones. */
+    double errorAffine(float[] w, int off, int len, double[] imp, int impOff, float d, float m) {
+        double e = 0;
+        for (int j = 0; j < len; j++) {
+            double r = w[off + j] - (double) decodeAffine(quantizeAffine(w[off + j], d, m), d, m);
+            e += (imp == null ? 1 : imp[impOff + j]) * r * r;
+        }
+        return e;
+    }
+
+    /**
+     * Round-to-nearest (d, m) of an affine group, as ggml's q4_1 chooses them: d = (max − min) / qmax, m = min,
+     * both stored as F16. Returns {d, m}.
+     */
+    float[] plainAffine(float[] w, int off, int len) {
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < len; j++) {
+            lo = Math.min(lo, w[off + j]);
+            hi = Math.max(hi, w[off + j]);
+        }
+        if (len == 0) {
+            return new float[] {0f, 0f};
+        }
+        float d = (hi - lo) / qmax; // float arithmetic, as ggml's quantize_row_q4_1_ref
+        return new float[] {storeScaleOrZero(d), storeOffset(lo)};
+    }
+
+    private float storeScaleOrZero(double d) {
+        return d <= 0 ? 0f : storeScale(d);
+    }
+
+    /**
+     * The stored (d, m) minimising Σ imp_j·(w_j − (q_j·d + m))² over the affine group {@code w[off..off+len)}
+     * (imp indexed from {@code impOff}; null = all ones), q_j the nearest code. Candidates, in this order (the
+     * first of equal errors wins):
+     * <ol>
+     * <li>round to nearest: ({@code (max − min)/qmax}, min) as ggml's q4_1;</li>
+     * <li>for each range [lo, hi] — the whole group's, and that of the elements with imp_j &gt; 0 when it differs —
+     *     and n = qmax + t/10, t = −10..10: d = (hi − lo)/n with the grid anchored at lo (m = lo) and centred on
+     *     the range (m = (lo + hi)/2 − d·qmax/2);</li>
+     * <li>each candidate is followed by two rounds of: codes for the stored (d, m), then (d, m) refitted to those
+     *     codes by weighted least squares (the 2 × 2 normal equations), stored as F16.</li>
+     * </ol>
+     * Only d &gt; 0 is searched (a constant group keeps d = 0, m = its value). A group whose importance is all
+     * zero gets the unweighted search (every choice would have weighted error 0). Returns {d, m}.
+     */
+    float[] searchAffine(float[] w, int off, int len, double[] imp, int impOff) {
+        if (imp != null) {
+            double sum = 0;
+            for (int j = 0; j < len; j++) {
+                sum += imp[impOff + j];
+            }
+            if (!(sum > 0)) {
+                imp = null; // no element matters more than another: the unweighted search
+            }
+        }
+        float[] best = plainAffine(w, off, len);
+        double bestErr = errorAffine(w, off, len, imp, impOff, best[0], best[1]);
+        if (bestErr == 0 || len == 0) {
+            return best;
+        }
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        double wlo = Double.POSITIVE_INFINITY;
+        double whi = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < len; j++) {
+            double v = w[off + j];
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+            if (imp == null || imp[impOff + j] > 0) {
+                wlo = Math.min(wlo, v);
+                whi = Math.max(whi, v);
+            }
+        }
+        double[][] ranges = wlo <= whi && (wlo != lo || whi != hi)
+                ? new double[][] {{lo, hi}, {wlo, whi}} : new double[][] {{lo, hi}};
+        for (double[] range : ranges) {
+            double span = range[1] - range[0];
+            for (int t = -10; t <= 10; t++) {
+                double n = qmax + t / 10.0;
+                for (int anchor = 0; anchor < 2; anchor++) {
+                    double d = span / n;
+                    double m = anchor == 0 ? range[0] : (range[0] + range[1]) / 2 - d * qmax / 2;
+                    if (!(d > 0)) {
+                        // a range of one value: only the offset matters
+                        d = 0;
+                        m = range[0];
+                    }
+                    float sd = storeScaleOrZero(d);
+                    float sm = storeOffset(m);
+                    for (int round = 0; ; round++) {
+                        double e = errorAffine(w, off, len, imp, impOff, sd, sm);
+                        if (e < bestErr) {
+                            bestErr = e;
+                            best = new float[] {sd, sm};
+                        }
+                        if (round == 2) {
+                            break;
+                        }
+                        float[] fit = refitAffine(w, off, len, imp, impOff, sd, sm);
+                        if (fit == null) {
+                            break;
+                        }
+                        sd = fit[0];
+                        sm = fit[1];
+                    }
+                }
+            }
+        }
+        return best;
+    }
+
+    /**
+     * (d, m) minimising Σ imp_j·(w_j − (q_j·d + m))² for the codes the stored (d, m) give, stored as F16; null
+     * when the normal equations are singular (all codes equal where imp &gt; 0) or give d ≤ 0.
+     */
+    private float[] refitAffine(float[] w, int off, int len, double[] imp, int impOff, float d, float m) {
+        double s1 = 0;
+        double sq = 0;
+        double sqq = 0;
+        double sx = 0;
+        double sqx = 0;
+        for (int j = 0; j < len; j++) {
+            double wt = imp == null ? 1 : imp[impOff + j];
+            double x = w[off + j];
+            int q = quantizeAffine(x, d, m);
+            s1 += wt;
+            sq += wt * q;
+            sqq += wt * (double) q * q;
+            sx += wt * x;
+            sqx += wt * q * x;
+        }
+        double det = sqq * s1 - sq * sq;
+        if (!(det > 1e-12 * sqq * s1)) {
+            return null;
+        }
+        double nd = (s1 * sqx - sq * sx) / det;
+        double nm = (sqq * sx - sq * sqx) / det;
+        if (!(nd > 0) || !Double.isFinite(nm)) {
+            return null;
+        }
+        float fd = storeScaleOrNaN(nd);
+        float fm;
+        try {
+            fm = storeOffset(nm);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        return Float.isNaN(fd) ? null : new float[] {fd, fm};
+    }
+
     /** Round-to-nearest scale: amax / qmax (q4_0: the largest-|w| value / −8, as ggml), stored. */
     float plainScale(float[] w, int off, int len) {
         double amax = 0;
@@ -201,12 +397,38 @@ final class GridTarget {
      * decoded by the scheme's codec. For int4-outliers, {@code outlierIndex}/{@code outlierValue} are appended.
      */
     QuantizedTensor build(Shape shape, int[] q, float[] scales, int[] outlierIndex, float[] outlierValue) {
+        return build(shape, q, scales, null, outlierIndex, outlierValue);
+    }
+
+    /** As above; {@code offsets} (one m per group, affine grids only, else null) follow the scales. */
+    QuantizedTensor build(Shape shape, int[] q, float[] scales, float[] offsets, int[] outlierIndex,
+                          float[] outlierValue) {
         int cols = (int) shape.rowLength();
         int rows = (int) (shape.numel() / Math.max(1, cols));
         int g = group(cols);
         int groups = (cols + g - 1) / g;
         List<StoredArray> arrays = new ArrayList<>();
-        if (ggml) {
+        if (affine) {
+            // block_q4_1: d fp16 | m fp16 | qs[16] (low nibble = value j, high nibble = value j + 16)
+            int blocks = cols / 32;
+            byte[] out = new byte[rows * blocks * 20];
+            for (int r = 0; r < rows; r++) {
+                for (int b = 0; b < blocks; b++) {
+                    int p = (r * blocks + b) * 20;
+                    short hd = Fp16.fromFloat(scales[r * groups + b]);
+                    short hm = Fp16.fromFloat(offsets[r * groups + b]);
+                    out[p] = (byte) hd;
+                    out[p + 1] = (byte) (hd >> 8);
+                    out[p + 2] = (byte) hm;
+                    out[p + 3] = (byte) (hm >> 8);
+                    int base = r * cols + b * 32;
+                    for (int j = 0; j < 16; j++) {
+                        out[p + 4 + j] = (byte) (q[base + j] | (q[base + 16 + j] << 4));
+                    }
+                }
+            }
+            arrays.add(StoredArray.of("blocks", DType.U8, Shape.of(rows, blocks * 20L), le(out)));
+        } else if (ggml) {
             int blocks = cols / 32;
             byte[] out = new byte[rows * blocks * 18];
             for (int r = 0; r < rows; r++) {
