@@ -21,11 +21,11 @@ import java.util.Locale;
  * safetensors checkpoint (seeded; {@code --tensors} tensors of 4096 x 8192, 64 MiB each), then times, on 1 and 2
  * threads, a plain copy (FileChannel.transferTo + fsync, which the converter's atomic output also does), the
  * converter's own copy path (bf16 → bf16 safetensors), bf16 → q8_0 GGUF, → q4_0 GGUF and → int4-outliers
- * safetensors. Prints wall seconds, process CPU seconds and MB/s of input (wall); the best of {@code --repeat}
- * runs. The input is read once before timing so every run reads it from the page cache.
+ * safetensors. Prints wall seconds, process CPU seconds and MB/s of input; each the best (least) of
+ * {@code --repeat} runs, taken separately. The input is read once before timing so every run reads it from the page cache.
  *
  * <p>Usage: {@code java -Xmx2g -cp quant-bench/target/benchmarks.jar io.quantkit.bench.ConvertBench
- * [--dir D] [--tensors N] [--repeat R] [--schemes s1,s2]}
+ * [--dir D] [--tensors N] [--repeat R] [--schemes s1,s2] [--threads 1,2]}
  */
 public final class ConvertBench {
     static final int ROWS = 4096;
@@ -39,12 +39,15 @@ public final class ConvertBench {
         int tensors = 8;
         int repeat = 2;
         String schemes = "copy,bf16,q8_0,q4_0,int4-outliers";
+        int[] threadCounts = {1, 2};
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--dir" -> dir = Path.of(args[++i]);
                 case "--tensors" -> tensors = Integer.parseInt(args[++i]);
                 case "--repeat" -> repeat = Integer.parseInt(args[++i]);
                 case "--schemes" -> schemes = args[++i];
+                case "--threads" -> threadCounts = java.util.Arrays.stream(args[++i].split(","))
+                        .mapToInt(Integer::parseInt).toArray();
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -60,9 +63,9 @@ public final class ConvertBench {
             System.out.printf(Locale.ROOT, "%-28s %7s %9s %9s %10s %10s%n", "job", "threads", "wall s", "cpu s",
                     "MB/s wall", "MB/s cpu");
             for (String s : schemes.split(",")) {
-                for (int threads : new int[] {1, 2}) {
+                for (int threads : threadCounts) {
                     double bestWall = Double.MAX_VALUE;
-                    double cpuOfBest = 0;
+                    double bestCpu = Double.MAX_VALUE;
                     for (int r = 0; r < repeat; r++) {
                         Path out = work.resolve("out" + (s.equals("q8_0") || s.equals("q4_0") ? ".gguf" : ".safetensors"));
                         Files.deleteIfExists(out);
@@ -79,16 +82,14 @@ public final class ConvertBench {
                         }
                         double wall = (System.nanoTime() - t0) / 1e9;
                         double cpu = (cpuNanos() - c0) / 1e9;
-                        if (wall < bestWall) {
-                            bestWall = wall;
-                            cpuOfBest = cpu;
-                        }
+                        bestWall = Math.min(bestWall, wall);
+                        bestCpu = Math.min(bestCpu, cpu);
                         Files.deleteIfExists(out);
                     }
                     String job = s.equals("copy") ? "plain copy (transferTo+fsync)"
                             : "bf16 -> " + s + (s.startsWith("q") ? " gguf" : " safetensors");
                     System.out.printf(Locale.ROOT, "%-28s %7d %9.2f %9.2f %10.0f %10.0f%n", job, threads, bestWall,
-                            cpuOfBest, bytes / 1e6 / bestWall, bytes / 1e6 / cpuOfBest);
+                            bestCpu, bytes / 1e6 / bestWall, bytes / 1e6 / bestCpu);
                     if (s.equals("copy")) {
                         break; // one thread only
                     }

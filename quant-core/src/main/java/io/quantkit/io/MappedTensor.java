@@ -127,6 +127,20 @@ public final class MappedTensor implements Tensor {
     }
 
     @Override
+    public boolean copyBf16Bits(long from, short[] dst, int off, int len) {
+        if (dtype != DType.BF16) {
+            return false;
+        }
+        Objects.checkFromIndexSize(from, len, shape.numel());
+        Objects.checkFromIndexSize(off, len, dst.length);
+        for (int i = 0; i < len; i += PIECE) {
+            int n = Math.min(PIECE, len - i);
+            file.slice(offset + 2 * (from + i), 2 * n).asShortBuffer().get(dst, off + i, n);
+        }
+        return true;
+    }
+
+    @Override
     public long storageBytes() {
         return shape.numel() * dtype.bytes();
     }

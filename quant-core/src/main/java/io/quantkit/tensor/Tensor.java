@@ -30,6 +30,16 @@ public interface Tensor {
         }
     }
 
+    /**
+     * If this tensor stores its elements as bf16: copies the raw bit patterns of elements
+     * {@code [from, from+len)} into {@code dst[off..off+len)} (element i is the float with bits
+     * {@code dst[off+i] << 16}) and returns true. Otherwise copies nothing and returns false. Lets bf16 → block
+     * quantizers read their input without a float conversion pass.
+     */
+    default boolean copyBf16Bits(long from, short[] dst, int off, int len) {
+        return false;
+    }
+
     /** All elements as a new float array; throws if there are more than {@code Integer.MAX_VALUE - 8}. */
     default float[] toFloatArray() {
         long n = shape().numel();

@@ -37,6 +37,11 @@ final class RowSlice implements Tensor {
     }
 
     @Override
+    public boolean copyBf16Bits(long from, short[] dst, int off, int len) {
+        return src.copyBf16Bits(base + from, dst, off, len);
+    }
+
+    @Override
     public long storageBytes() {
         return shape.numel() * src.storageBytes() / Math.max(1, src.shape().numel());
     }

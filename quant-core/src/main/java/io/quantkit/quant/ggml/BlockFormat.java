@@ -45,6 +45,31 @@ interface BlockFormat {
     }
 
     /**
+     * {@link #quantize} for bf16 input given as bit patterns: value i is the float with bits {@code s[so+i] << 16}.
+     * The same bytes and the same result as converting to float and calling {@link #quantize}, which is what this
+     * default does, a block at a time through {@code scratch} (at least one block long); formats with a fused loop
+     * override it.
+     */
+    default boolean quantizeBf16(short[] s, int so, float[] scratch, byte[] y, int yo, int blocks) {
+        int bs = type().blockSize();
+        int bb = type().blockBytes();
+        for (int b = 0; b < blocks; b++) {
+            bf16ToFloat(s, so + b * bs, scratch, 0, bs);
+            if (!quantize(scratch, 0, y, yo + b * bb, 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@code x[xo+i] = } the float with bits {@code s[so+i] << 16}, for i &lt; n. */
+    static void bf16ToFloat(short[] s, int so, float[] x, int xo, int n) {
+        for (int i = 0; i < n; i++) {
+            x[xo + i] = Float.intBitsToFloat(s[so + i] << 16);
+        }
+    }
+
+    /**
      * Element {@code j} (0 ≤ j &lt; blockSize) of the block starting at byte {@code p} of {@code buf}
      * (little-endian), decoded exactly as ggml's {@code dequantize_row_*} computes it.
      */

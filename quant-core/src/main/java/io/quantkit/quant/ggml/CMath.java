@@ -29,6 +29,51 @@ final class CMath {
         return m;
     }
 
+    /** bf16 bits of the largest finite value: a magnitude pattern above it is an infinity or a NaN. */
+    static final int BF16_MAX_FINITE_BITS = 0x7f7f;
+
+    /**
+     * {@link #absMaxBits} on bf16 bit patterns: the magnitude bits (15) of max |x| over s[o..o+n), where x is the
+     * float with bits {@code s << 16}. Above {@link #BF16_MAX_FINITE_BITS} exactly when a NaN or infinity is there.
+     */
+    static int absMaxBf16(short[] s, int o, int n) {
+        int m = 0;
+        for (int j = 0; j < n; j++) {
+            m = Math.max(m, s[o + j] & 0x7fff);
+        }
+        return m;
+    }
+
+    /**
+     * {@link #signedAbsMax} on bf16 bit patterns (x is the float with bits {@code s << 16}): the value of the first
+     * element of largest |x|, +0 when every element is zero, NaN if one is NaN or infinite.
+     */
+    static float signedAbsMaxBf16(short[] s, int o, int n) {
+        // as signedAbsMax, on the sign-extended 16-bit patterns: p = largest pattern (sign clear), q = largest
+        // magnitude among patterns with the sign set (the xor clears the sign of those and sets it on the others)
+        int p = Integer.MIN_VALUE;
+        int q = Integer.MIN_VALUE;
+        for (int j = 0; j < n; j++) {
+            int bits = s[o + j];
+            p = Math.max(p, bits);
+            q = Math.max(q, bits ^ 0xffff8000);
+        }
+        if (Math.max(p, q) > BF16_MAX_FINITE_BITS) {
+            return Float.NaN;
+        }
+        if (p <= 0 && q <= 0) {
+            return 0.0f;
+        }
+        if (p != q) {
+            return p > q ? Float.intBitsToFloat(p << 16) : Float.intBitsToFloat((q | 0x8000) << 16);
+        }
+        for (int j = 0; ; j++) { // +a and -a both present: the first one wins
+            if ((s[o + j] & 0x7fff) == p) {
+                return Float.intBitsToFloat(s[o + j] << 16);
+            }
+        }
+    }
+
     /** Bits of {@code Float.MAX_VALUE}: an absolute-value bit pattern above it is an infinity or a NaN. */
     static final int MAX_FINITE_BITS = 0x7f7fffff;
 

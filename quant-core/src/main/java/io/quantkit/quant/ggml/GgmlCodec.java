@@ -88,19 +88,49 @@ public final class GgmlCodec implements Codec {
         int chunkLen = (int) Math.min(n, CHUNK_VALUES - CHUNK_VALUES % bs);
         float[] chunk = new float[chunkLen];
         int bb = type.blockBytes();
+        // bf16 input: the raw bit patterns go to the format's fused loop (no float conversion pass)
+        short[] bits = n > 0 && source.copyBf16Bits(0, new short[0], 0, 0) ? new short[chunkLen] : null;
         for (long pos = 0; pos < n; pos += chunkLen) {
             int len = (int) Math.min(chunkLen, n - pos);
-            source.dequantize(pos, chunk, 0, len);
             int outPos = (int) (pos / bs * bb);
-            if (!format.quantize(chunk, 0, out, outPos, len / bs)) { // the scale scans found a NaN or infinity
+            boolean finite;
+            boolean overflow;
+            if (bits != null) {
+                source.copyBf16Bits(pos, bits, 0, len);
+                finite = format.quantizeBf16(bits, 0, chunk, out, outPos, len / bs);
+                overflow = finite && hasInfiniteScale(out, outPos, len / bs);
+                if (!finite || overflow) {
+                    BlockFormat.bf16ToFloat(bits, 0, chunk, 0, len); // the values, for the message
+                }
+            } else {
+                source.dequantize(pos, chunk, 0, len);
+                finite = format.quantize(chunk, 0, out, outPos, len / bs);
+                overflow = finite && hasInfiniteScale(out, outPos, len / bs);
+            }
+            if (!finite) { // the scale scans found a NaN or infinity
                 int bad = GgmlQuants.firstNonFinite(chunk, 0, len);
                 throw new IllegalArgumentException(scheme + " cannot quantize " + chunk[bad] + " at index "
                         + (pos + bad) + ": input must be finite");
             }
-            checkScales(out, outPos, len / bs, chunk, pos);
+            if (overflow) {
+                checkScales(out, outPos, len / bs, chunk, pos);
+            }
         }
         GgmlTensor t = GgmlTensor.of(type, shape, ByteBuffer.wrap(out));
         return new GgmlQuantizedTensor(scheme, t);
+    }
+
+    /** True if a block's fp16 scale (or Q4_1 minimum) overflowed to infinity. */
+    private boolean hasInfiniteScale(byte[] out, int outPos, int blocks) {
+        int bb = type.blockBytes();
+        for (int b = 0; b < blocks; b++) {
+            for (int o : halfScaleOffsets) {
+                if ((CMath.getShortLE(out, outPos + b * bb + o) & 0x7fff) == 0x7c00) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Rejects blocks whose fp16 scale (or Q4_1 minimum) overflowed to infinity. */

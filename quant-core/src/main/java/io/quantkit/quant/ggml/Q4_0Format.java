@@ -81,6 +81,35 @@ final class Q4_0Format implements BlockFormat {
         return true;
     }
 
+    /** The fused bf16 loop: {@link #quantize}'s arithmetic on floats made from the bit patterns as they are read. */
+    @Override
+    public boolean quantizeBf16(short[] s, int so, float[] scratch, byte[] y, int yo, int blocks) {
+        for (int b = 0; b < blocks; b++, so += QK, yo += BYTES) {
+            float max = CMath.signedAbsMaxBf16(s, so, QK);
+            if (max != max) {
+                return false;
+            }
+            float d = max / -8f;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            if (id > Float.MAX_VALUE || id < -Float.MAX_VALUE) {
+                BlockFormat.bf16ToFloat(s, so, scratch, 0, QK);
+                quantizeBlockReference(scratch, 0, y, yo);
+                continue;
+            }
+            short h = Fp16.fromFloat(d);
+            y[yo] = (byte) h;
+            y[yo + 1] = (byte) (h >> 8);
+            for (int j = 0; j < QK / 2; j++) {
+                int lo = (int) (Float.intBitsToFloat(s[so + j] << 16) * id + 8.5f);
+                int hi = (int) (Float.intBitsToFloat(s[so + QK / 2 + j] << 16) * id + 8.5f);
+                lo -= lo >> 4;
+                hi -= hi >> 4;
+                y[yo + 2 + j] = (byte) (lo | (hi << 4));
+            }
+        }
+        return true;
+    }
+
     @Override
     public float decode(ByteBuffer buf, int p, int j) {
         float d = Fp16.toFloat(buf.getShort(p));

@@ -69,6 +69,37 @@ final class Q8_0Format implements BlockFormat {
         return true;
     }
 
+    /**
+     * The fused bf16 loop: the scale from the 16-bit magnitudes, codes straight from the bit patterns. Since
+     * id &gt;= 0, x * id = ±(|x| * id) exactly and roundf is odd, so each code is roundf(|x| * id) with x's sign.
+     */
+    @Override
+    public boolean quantizeBf16(short[] s, int so, float[] scratch, byte[] y, int yo, int blocks) {
+        for (int b = 0; b < blocks; b++, so += QK, yo += BYTES) {
+            int m = CMath.absMaxBf16(s, so, QK);
+            if (m > CMath.BF16_MAX_FINITE_BITS) {
+                return false;
+            }
+            float d = Float.intBitsToFloat(m << 16) / 127f;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            if (id > Float.MAX_VALUE) {
+                BlockFormat.bf16ToFloat(s, so, scratch, 0, QK);
+                quantizeBlockReference(scratch, 0, y, yo);
+                continue;
+            }
+            short h = Fp16.fromFloat(d);
+            y[yo] = (byte) h;
+            y[yo + 1] = (byte) (h >> 8);
+            for (int j = 0; j < QK; j++) {
+                int v = s[so + j];
+                int a = (int) (Float.intBitsToFloat((v & 0x7fff) << 16) * id + CMath.JUST_BELOW_HALF);
+                int neg = v >> 15; // -1 when the sign bit is set (v is sign-extended), else 0
+                y[yo + 2 + j] = (byte) ((a ^ neg) - neg);
+            }
+        }
+        return true;
+    }
+
     @Override
     public float decode(ByteBuffer buf, int p, int j) {
         float d = Fp16.toFloat(buf.getShort(p));
