@@ -16,6 +16,8 @@ final class Ops {
 
     /** Columns of {@code C} one task updates at a time (keeps its four accumulator rows in L1). */
     private static final int TILE = 512;
+    /** Exponentials an attention task computes in one array call (several query rows' scores). */
+    private static final int EXP_BATCH = 4096;
     /** Rows at least this long take the kernel that adds two products per pass (the JIT unrolls it well from here). */
     private static final int TWO_PASS_MIN = 160;
 
@@ -327,44 +329,53 @@ final class Ops {
             float[][] pT = new float[T][T];
             float[][] oT = new float[hs][T];
             float[] sc = new float[T];
-            double[] xs = new double[T];
-            double[] es = new double[T];
-            double[] ks = new double[T];
+            // the exponentials of several query rows go through one array call (long loops vectorize)
+            int cap = Math.max(T, Math.min(EXP_BATCH, T * (T + 1) / 2));
+            double[] xs = new double[cap];
+            double[] es = new double[cap];
+            double[] ks = new double[cap];
             for (int bh = from; bh < to; bh++) {
                 int b = bh / nHeads;
                 int h = bh % nHeads;
                 int kvh = h / group;
                 int pBase = bh * T * T;
                 transposeHead(k, (b * T) * kvDim + kvh * hs, kvDim, T, hs, kT);
-                for (int t = 0; t < T; t++) {
-                    int qr = (b * T + t) * dim + h * hs;
-                    java.util.Arrays.fill(sc, 0, t + 1, 0f);
-                    for (int i = 0; i < hs; i++) {
-                        axpy(sc, q[qr + i], kT[i], 0, t + 1);
+                for (int t0 = 0, t1; t0 < T; t0 = t1) {
+                    int used = 0;
+                    for (t1 = t0; t1 < T && used + t1 + 1 <= cap; t1++) {
+                        int t = t1;
+                        int qr = (b * T + t) * dim + h * hs;
+                        java.util.Arrays.fill(sc, 0, t + 1, 0f);
+                        for (int i = 0; i < hs; i++) {
+                            axpy(sc, q[qr + i], kT[i], 0, t + 1);
+                        }
+                        for (int s = 0; s <= t; s++) {
+                            sc[s] *= scale;
+                        }
+                        float max = Float.NEGATIVE_INFINITY;
+                        for (int s = 0; s <= t; s++) {
+                            max = Math.max(max, sc[s]);
+                        }
+                        for (int s = 0; s <= t; s++) {
+                            xs[used + s] = sc[s] - max;
+                        }
+                        used += t + 1;
                     }
-                    for (int s = 0; s <= t; s++) {
-                        sc[s] *= scale;
-                    }
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int s = 0; s <= t; s++) {
-                        max = Math.max(max, sc[s]);
-                    }
-                    for (int s = 0; s <= t; s++) {
-                        xs[s] = sc[s] - max;
-                    }
-                    DetMath.exp(xs, es, ks, t + 1);
-                    double sum = 0;
-                    for (int s = 0; s <= t; s++) {
-                        float e = (float) es[s];
-                        sc[s] = e;
-                        sum += e;
-                    }
-                    float invSum = (float) (1.0 / sum);
-                    int pr = pBase + t * T;
-                    for (int s = 0; s <= t; s++) {
-                        float p = sc[s] * invSum;
-                        probs[pr + s] = p;
-                        pT[s][t] = p;
+                    DetMath.exp(xs, es, ks, used);
+                    int off = 0;
+                    for (int t = t0; t < t1; t++) {
+                        double sum = 0;
+                        for (int s = 0; s <= t; s++) {
+                            sum += (float) es[off + s];
+                        }
+                        float invSum = (float) (1.0 / sum);
+                        int pr = pBase + t * T;
+                        for (int s = 0; s <= t; s++) {
+                            float p = (float) es[off + s] * invSum;
+                            probs[pr + s] = p;
+                            pT[s][t] = p;
+                        }
+                        off += t + 1;
                     }
                 }
                 for (int i = 0; i < hs; i++) {

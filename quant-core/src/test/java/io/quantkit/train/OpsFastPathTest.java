@@ -107,7 +107,8 @@ class OpsFastPathTest {
     @Test
     void attentionForwardAndBackwardEqualTheScalarLoops() {
         SplittableRandom rnd = new SplittableRandom(SEED + 1);
-        int[][] shapes = {{1, 1, 1, 1, 2}, {2, 13, 4, 2, 6}, {3, 7, 3, 1, 4}, {1, 37, 8, 4, 8}};
+        // T = 131: the forward pass's exponentials take several array calls per head
+        int[][] shapes = {{1, 1, 1, 1, 2}, {2, 13, 4, 2, 6}, {3, 7, 3, 1, 4}, {1, 37, 8, 4, 8}, {2, 131, 2, 1, 4}};
         for (int[] sh : shapes) {
             int batch = sh[0];
             int T = sh[1];
