@@ -16,6 +16,8 @@ final class Ops {
 
     /** Columns of {@code C} one task updates at a time (keeps its four accumulator rows in L1). */
     private static final int TILE = 512;
+    /** Extra floats in each accumulator row (1 KiB), see {@link #gemm}. */
+    private static final int ROW_PAD = 256;
     /** Exponentials an attention task computes in one array call (several query rows' scores). */
     private static final int EXP_BATCH = 4096;
     /** Rows at least this long take the kernel that adds two products per pass (the JIT unrolls it well from here). */
@@ -38,54 +40,83 @@ final class Ops {
      * no copy by the caller. Each {@code C[i, j]} is {@code Σ_p A[i,p]·B[p,j]} summed from zero in increasing
      * {@code p}, then stored or added.
      *
-     * <p>B is first copied into one array per row. A task then updates four rows of {@code C} over a tile of up to
-     * {@link #TILE} columns with whole rows of B ({@code s[j] += A[i,p]·B[p,j]} for consecutive {@code j}, the form
+     * <p>B is first copied, per tile of up to {@link #TILE} columns, into one array per row (so every loop indexes
+     * its arrays from 0, and a tile's rows lie close together). A task then updates four rows of {@code C} over one
+     * tile with whole rows of the packed B ({@code s[j] += A[i,p]·B[p,j]} for consecutive {@code j}, the form
      * the JIT vectorizes; long rows add two products per pass as {@code (s + a·b) + a'·b'}, which is the same
      * sequence of roundings). Every element still adds its {@code k} products one after another in increasing
      * {@code p}, so the result is bit-identical to the scalar triple loop on any thread count. Tasks are
-     * (four rows, tile) pairs.
+     * (four rows, tile) pairs, tile-major. A strided {@code C} takes the four rows in one pass.
      */
     static void gemm(Parallel par, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
                      float[] c, int cOff, int csr, int csc, int m, int k, int n, boolean accumulate) {
         if (m <= 0 || n <= 0) {
             return;
         }
-        float[][] bRows = new float[k][];
-        if (bcs == 1) {
-            for (int p = 0; p < k; p++) {
-                int r = bOff + p * brs;
-                bRows[p] = java.util.Arrays.copyOfRange(b, r, r + n);
-            }
-        } else {
-            for (int p = 0; p < k; p++) {
-                bRows[p] = new float[n];
-            }
-            for (int j = 0; j < n; j++) { // read the source along its rows
-                int r = bOff + j * bcs;
+        int tiles = (n + TILE - 1) / TILE;
+        // B packed per tile: bTiles[t][p] holds B[p, t·TILE ..] (up to TILE floats), so every loop indexes from 0
+        float[][][] bTiles = new float[tiles][k][];
+        for (int t = 0; t < tiles; t++) {
+            int j0 = t * TILE;
+            int w = Math.min(TILE, n - j0);
+            float[][] rows = bTiles[t];
+            if (bcs == 1) {
                 for (int p = 0; p < k; p++) {
-                    bRows[p][j] = b[r + p * brs];
+                    int r = bOff + p * brs + j0;
+                    rows[p] = java.util.Arrays.copyOfRange(b, r, r + w);
+                }
+            } else {
+                for (int p = 0; p < k; p++) {
+                    rows[p] = new float[w];
+                }
+                int jj = 0;
+                for (; jj + 4 <= w; jj += 4) { // four source rows at a time, each packed row written four at a time
+                    int r0 = bOff + (j0 + jj) * bcs;
+                    int r1 = r0 + bcs;
+                    int r2 = r1 + bcs;
+                    int r3 = r2 + bcs;
+                    for (int p = 0; p < k; p++) {
+                        float[] row = rows[p];
+                        int q = p * brs;
+                        row[jj] = b[r0 + q];
+                        row[jj + 1] = b[r1 + q];
+                        row[jj + 2] = b[r2 + q];
+                        row[jj + 3] = b[r3 + q];
+                    }
+                }
+                for (; jj < w; jj++) {
+                    int r = bOff + (j0 + jj) * bcs;
+                    for (int p = 0; p < k; p++) {
+                        rows[p][jj] = b[r + p * brs];
+                    }
                 }
             }
         }
-        int tiles = (n + TILE - 1) / TILE;
         int blocks = (m + 3) / 4;
         boolean twoPass = Math.min(n, TILE) >= TWO_PASS_MIN;
         par.forRange(blocks * tiles, 4L * k * Math.min(n, TILE), (from, to) -> {
-            float[] s0 = new float[n];
-            float[] s1 = new float[n];
-            float[] s2 = new float[n];
-            float[] s3 = new float[n];
+            // padded so that the four rows do not lie a multiple of 4 KiB apart (allocated one after the other, rows
+            // of 1,024 floats would: each load of s1 would then wait on the store to s0 with the same low address
+            // bits, "4K aliasing", which halves the kernel's speed)
+            int len = Math.min(n, TILE) + ROW_PAD;
+            float[] s0 = new float[len];
+            float[] s1 = new float[len];
+            float[] s2 = new float[len];
+            float[] s3 = new float[len];
             for (int task = from; task < to; task++) {
-                int m0 = (task / tiles) * 4;
-                int j0 = (task % tiles) * TILE;
-                int j1 = Math.min(n, j0 + TILE);
+                int m0 = (task % blocks) * 4; // tile-major: consecutive tasks reuse a tile of B from cache
+                int t = task / blocks;
+                float[][] bRows = bTiles[t];
+                int j0 = t * TILE;
+                int w = Math.min(TILE, n - j0);
+                int cAt = cOff + j0 * csc;
                 int rowsHere = Math.min(4, m - m0);
                 int a0 = aOff + m0 * ars;
                 if (rowsHere == 4) {
-                    java.util.Arrays.fill(s0, j0, j1, 0f);
-                    java.util.Arrays.fill(s1, j0, j1, 0f);
-                    java.util.Arrays.fill(s2, j0, j1, 0f);
-                    java.util.Arrays.fill(s3, j0, j1, 0f);
+                    java.util.Arrays.fill(s0, 0, w, 0f);
+                    java.util.Arrays.fill(s1, 0, w, 0f);
+                    java.util.Arrays.fill(s2, 0, w, 0f);
+                    java.util.Arrays.fill(s3, 0, w, 0f);
                     int a1 = a0 + ars;
                     int a2 = a1 + ars;
                     int a3 = a2 + ars;
@@ -95,25 +126,29 @@ final class Ops {
                             int ap = p * acs;
                             int aq = ap + acs;
                             axpy4x2(s0, s1, s2, s3, a[a0 + ap], a[a1 + ap], a[a2 + ap], a[a3 + ap], bRows[p],
-                                    a[a0 + aq], a[a1 + aq], a[a2 + aq], a[a3 + aq], bRows[p + 1], j0, j1);
+                                    a[a0 + aq], a[a1 + aq], a[a2 + aq], a[a3 + aq], bRows[p + 1], 0, w);
                         }
                     }
                     for (; p < k; p++) {
                         int ap = p * acs;
-                        axpy4(s0, s1, s2, s3, a[a0 + ap], a[a1 + ap], a[a2 + ap], a[a3 + ap], bRows[p], j0, j1);
+                        axpy4(s0, s1, s2, s3, a[a0 + ap], a[a1 + ap], a[a2 + ap], a[a3 + ap], bRows[p], 0, w);
                     }
-                    store(c, cOff + m0 * csr, csc, s0, j0, j1, accumulate);
-                    store(c, cOff + (m0 + 1) * csr, csc, s1, j0, j1, accumulate);
-                    store(c, cOff + (m0 + 2) * csr, csc, s2, j0, j1, accumulate);
-                    store(c, cOff + (m0 + 3) * csr, csc, s3, j0, j1, accumulate);
+                    if (csc == 1) {
+                        store(c, cAt + m0 * csr, csc, s0, 0, w, accumulate);
+                        store(c, cAt + (m0 + 1) * csr, csc, s1, 0, w, accumulate);
+                        store(c, cAt + (m0 + 2) * csr, csc, s2, 0, w, accumulate);
+                        store(c, cAt + (m0 + 3) * csr, csc, s3, 0, w, accumulate);
+                    } else {
+                        store4(c, cAt + m0 * csr, csr, csc, s0, s1, s2, s3, 0, w, accumulate);
+                    }
                 } else {
                     for (int r = m0; r < m; r++) {
                         int ar = aOff + r * ars;
-                        java.util.Arrays.fill(s0, j0, j1, 0f);
+                        java.util.Arrays.fill(s0, 0, w, 0f);
                         for (int p = 0; p < k; p++) {
-                            axpy(s0, a[ar + p * acs], bRows[p], j0, j1);
+                            axpy(s0, a[ar + p * acs], bRows[p], 0, w);
                         }
-                        store(c, cOff + r * csr, csc, s0, j0, j1, accumulate);
+                        store(c, cAt + r * csr, csc, s0, 0, w, accumulate);
                     }
                 }
             }
@@ -152,6 +187,28 @@ final class Ops {
     private static void axpy(float[] y, float v, float[] x, int from, int to) {
         for (int j = from; j < to; j++) {
             y[j] += v * x[j];
+        }
+    }
+
+    /** {@link #store} of four rows {@code rs} apart along a strided column, one pass (the four often share a line). */
+    private static void store4(float[] c, int at, int rs, int stride, float[] s0, float[] s1, float[] s2, float[] s3,
+                               int from, int to, boolean acc) {
+        for (int j = from; j < to; j++) {
+            int i0 = at + j * stride;
+            int i1 = i0 + rs;
+            int i2 = i1 + rs;
+            int i3 = i2 + rs;
+            if (acc) {
+                c[i0] += s0[j];
+                c[i1] += s1[j];
+                c[i2] += s2[j];
+                c[i3] += s3[j];
+            } else {
+                c[i0] = s0[j];
+                c[i1] = s1[j];
+                c[i2] = s2[j];
+                c[i3] = s3[j];
+            }
         }
     }
 

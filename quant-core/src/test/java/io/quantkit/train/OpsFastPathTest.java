@@ -32,7 +32,8 @@ class OpsFastPathTest {
     @Test
     void gemmEqualsTheTripleLoop() {
         SplittableRandom rnd = new SplittableRandom(SEED);
-        int[][] sizes = {{1, 1, 1}, {3, 7, 13}, {4, 29, 37}, {7, 13, 1}, {13, 37, 29}, {37, 64, 172}, {9, 300, 8}};
+        int[][] sizes = {{1, 1, 1}, {3, 7, 13}, {4, 29, 37}, {7, 13, 1}, {13, 37, 29}, {37, 64, 172}, {9, 300, 8},
+            {6, 5, 1100}}; // three column tiles of B, the last one partial
         for (int[] sz : sizes) {
             int m = sz[0];
             int k = sz[1];
