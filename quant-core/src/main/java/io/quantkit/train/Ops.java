@@ -20,8 +20,11 @@ final class Ops {
     private static final int ROW_PAD = 256;
     /** Exponentials an attention task computes in one array call (several query rows' scores). */
     private static final int EXP_BATCH = 4096;
-    /** Rows at least this long take the kernel that adds two products per pass (the JIT unrolls it well from here). */
-    private static final int TWO_PASS_MIN = 160;
+    /**
+     * Linear layers with at least this many outputs (inputs, for the input gradient) run the kernel along them;
+     * narrower ones along the rows of the batch.
+     */
+    private static final int LONG_ROWS = 160;
 
     /**
      * {@code C[m, n] (+)= Σ_k A[m, k] · B[k, n]} for row-major {@code A [M, K]} (row stride {@code lda}),
@@ -43,7 +46,7 @@ final class Ops {
      * <p>B is first copied, per tile of up to {@link #TILE} columns, into one array per row (so every loop indexes
      * its arrays from 0, and a tile's rows lie close together). A task then updates four rows of {@code C} over one
      * tile with whole rows of the packed B ({@code s[j] += A[i,p]·B[p,j]} for consecutive {@code j}, the form
-     * the JIT vectorizes; long rows add two products per pass as {@code (s + a·b) + a'·b'}, which is the same
+     * the JIT vectorizes; each pass adds two products as {@code (s + a·b) + a'·b'}, which is the same
      * sequence of roundings). Every element still adds its {@code k} products one after another in increasing
      * {@code p}, so the result is bit-identical to the scalar triple loop on any thread count. Tasks are
      * (four rows, tile) pairs, tile-major. A strided {@code C} takes the four rows in one pass.
@@ -93,7 +96,6 @@ final class Ops {
             }
         }
         int blocks = (m + 3) / 4;
-        boolean twoPass = Math.min(n, TILE) >= TWO_PASS_MIN;
         par.forRange(blocks * tiles, 4L * k * Math.min(n, TILE), (from, to) -> {
             // padded so that the four rows do not lie a multiple of 4 KiB apart (allocated one after the other, rows
             // of 1,024 floats would: each load of s1 would then wait on the store to s0 with the same low address
@@ -121,13 +123,11 @@ final class Ops {
                     int a2 = a1 + ars;
                     int a3 = a2 + ars;
                     int p = 0;
-                    if (twoPass) {
-                        for (; p + 2 <= k; p += 2) {
-                            int ap = p * acs;
-                            int aq = ap + acs;
-                            axpy4x2(s0, s1, s2, s3, a[a0 + ap], a[a1 + ap], a[a2 + ap], a[a3 + ap], bRows[p],
-                                    a[a0 + aq], a[a1 + aq], a[a2 + aq], a[a3 + aq], bRows[p + 1], 0, w);
-                        }
+                    for (; p + 2 <= k; p += 2) {
+                        int ap = p * acs;
+                        int aq = ap + acs;
+                        axpy4x2(s0, s1, s2, s3, a[a0 + ap], a[a1 + ap], a[a2 + ap], a[a3 + ap], bRows[p],
+                                a[a0 + aq], a[a1 + aq], a[a2 + aq], a[a3 + aq], bRows[p + 1], 0, w);
                     }
                     for (; p < k; p++) {
                         int ap = p * acs;
@@ -226,11 +226,11 @@ final class Ops {
     /**
      * {@code y[t, o] = Σ_i x[t, i] · W[o, i]} for {@code rows} rows, {@code W [out, in]} at {@code wOff}. Sums run
      * over {@code i} in increasing order. Overwrites {@code y}. The kernel runs along the outputs when there are
-     * enough of them for its two-product form, otherwise along the rows (as {@code yᵀ = W·xᵀ}).
+     * enough of them ({@link #LONG_ROWS}), otherwise along the rows (as {@code yᵀ = W·xᵀ}).
      */
     static void linear(Parallel par, float[] y, int yOff, float[] x, int xOff, float[] w, int wOff, int rows, int in,
                        int out) {
-        if (out >= TWO_PASS_MIN) { // y = x·Wᵀ along the outputs
+        if (out >= LONG_ROWS) { // y = x·Wᵀ along the outputs
             gemm(par, x, xOff, in, 1, w, wOff, 1, in, y, yOff, out, 1, rows, in, out, false);
         } else {
             gemm(par, w, wOff, in, 1, x, xOff, 1, in, y, yOff, 1, out, out, in, rows, false);
@@ -243,7 +243,7 @@ final class Ops {
      */
     static void linearBackwardInput(Parallel par, float[] dx, int dxOff, float[] dy, int dyOff, float[] w, int wOff,
                                     int rows, int in, int out) {
-        if (in >= TWO_PASS_MIN) { // dx = dy·W along the inputs
+        if (in >= LONG_ROWS) { // dx = dy·W along the inputs
             gemm(par, dy, dyOff, out, 1, w, wOff, in, 1, dx, dxOff, in, 1, rows, out, in, true);
         } else {
             gemm(par, w, wOff, 1, in, dy, dyOff, 1, out, dx, dxOff, 1, in, in, out, rows, true);
