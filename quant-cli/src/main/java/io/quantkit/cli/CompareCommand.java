@@ -486,7 +486,8 @@ final class CompareCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "calib   %s, %s sequences x %s tokens, seed %s (static activation scales, "
                     + "equalisation)%n", calib.get("data"), calib.get("samples"), calib.get("ctx"), calib.get("seed"));
         }
-        out.printf(Locale.ROOT, "baseline bf16: PPL %.4f ± %.4f%n%n", b.ppl(), b.pplStderr());
+        out.printf(Locale.ROOT, "baseline %s: PPL %.4f ± %.4f%n%n", r.baseline().scheme().equals("stored")
+                ? "as stored (BitNet b1.58: ternary weights, 8-bit inputs)" : "bf16", b.ppl(), b.pplStderr());
         boolean withActs = r.rows().stream().anyMatch(x -> x.activations() != null);
         List<String> header = new ArrayList<>(List.of("scheme", "method", ">bpw", ">bytes", ">SQNR dB", ">PPL", ">ΔPPL",
                 ">mean KLD", ">top-1 %", ">seconds", "notes"));
@@ -494,7 +495,7 @@ final class CompareCommand implements Callable<Integer> {
             header.add(1, "activations");
         }
         TextTable t = TextTable.of(header.toArray(new String[0]));
-        List<String> base = new ArrayList<>(List.of("bf16 (baseline)", r.baseline().method(),
+        List<String> base = new ArrayList<>(List.of(r.baseline().scheme() + " (baseline)", r.baseline().method(),
                 f2(r.baseline().bitsPerWeight()),
                 String.format(Locale.ROOT, "%,d", r.baseline().bytes()), f1(r.baseline().sqnrDb()), f4(b.ppl()), "-",
                 "-", "-", f1(r.baseline().seconds()), ""));
@@ -562,7 +563,7 @@ final class CompareCommand implements Callable<Integer> {
         j.put("parameters", r.parameters());
         PerplexityResult b = r.baseline().perplexity();
         Map<String, Object> base = new LinkedHashMap<>();
-        base.put("scheme", "bf16");
+        base.put("scheme", r.baseline().scheme());
         base.put("ppl", b.ppl());
         base.put("ppl_stderr", b.pplStderr());
         base.put("nll", b.nll());

@@ -4,6 +4,7 @@ import io.quantkit.io.convert.Converter;
 import io.quantkit.quant.Scheme;
 import io.quantkit.train.ActivationQuant;
 import io.quantkit.train.Architecture;
+import io.quantkit.train.BitNetExport;
 import io.quantkit.train.Checkpoint;
 import io.quantkit.train.FakeQuant;
 import io.quantkit.train.Llama2cExport;
@@ -54,8 +55,11 @@ import picocli.CommandLine.Spec;
                 + "(SubLN) before wo and w2 so that every quantized layer reads normalized input. --baseline also "
                 + "trains the bf16 model of the same shape on the same windows and reports both.",
             "OUT: .gguf (tokenizer inside) or .bin (llama2.c; the tokenizer is written beside it as tok<vocab>.bin); "
-                + "both load in eval, compare and convert. A --bitnet model is written as a .safetensors training "
-                + "checkpoint (its SubLN gains have no place in those formats)."},
+                + "both load in eval, compare and convert. --bitnet writes .safetensors in llama.cpp's bitnet "
+                + "architecture (SubLN as blk.N.attn_sub_norm and ffn_sub_norm), each block's linear layers stored "
+                + "ternary (2-bit codes and the absmean scale training used), the rest F32, the tokenizer beside it "
+                + "as tok<vocab>.bin; eval, compare, convert and inspect read it as a BitNet model (8-bit inputs), "
+                + "and 'quant eval OUT --tokenizer tok<vocab>.bin' prints the held-out PPL reported here."},
         footerHeading = "%nJSON (--json):%n",
         footer = {
             "  ppl, nll, eval_tokens, steps, train_tokens, train_seconds, train_tokens_per_s,",
@@ -79,7 +83,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, paramLabel = "TEXT", description = "UTF-8 text: held-out part first, then training text.")
     Path data;
 
-    @Option(names = "--out", required = true, paramLabel = "MODEL", description = "Where to write the model (.gguf or .bin; .safetensors for --bitnet).")
+    @Option(names = "--out", required = true, paramLabel = "MODEL", description = "Where to write the model (.gguf or .bin; .safetensors with --bitnet).")
     Path out;
 
     @Option(names = "--config", paramLabel = "K=V,...", description = "Model shape: dim, hidden, layers, heads, kv_heads, vocab, seq_len "
@@ -151,8 +155,8 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** What one run produced. */
-    record Run(String precision, Architecture arch, float[] weights, ActivationQuant act, Perplexity.Result ppl,
-               List<Point> curve, double seconds, boolean finished) {
+    record Run(String precision, Architecture arch, float[] weights, float[] forward, FakeQuant fq, ActivationQuant act,
+               Perplexity.Result ppl, List<Point> curve, double seconds, boolean finished) {
     }
 
     @Override
@@ -163,7 +167,7 @@ final class TrainCommand implements Callable<Integer> {
         Path tokBeside = null;
         if (bitnet) {
             if (!ext.equals("safetensors")) {
-                throw new IllegalArgumentException("--bitnet writes a .safetensors training checkpoint, not ." + ext);
+                throw new IllegalArgumentException("--bitnet writes a .safetensors model, not ." + ext);
             }
         } else if (!ext.equals("gguf") && !ext.equals("bin")) {
             throw new IllegalArgumentException("--out must end in .gguf or .bin, not " + out.getFileName());
@@ -190,7 +194,7 @@ final class TrainCommand implements Callable<Integer> {
         } else {
             vocab = BpeVocabulary.train(documentsOf(trainText), cfg.get("vocab"));
         }
-        if (ext.equals("bin")) {
+        if (ext.equals("bin") || bitnet) {
             tokBeside = out.toAbsolutePath().getParent().resolve("tok" + vocab.size() + ".bin");
             if (Files.exists(tokBeside) && !force && !Arrays.equals(Files.readAllBytes(tokBeside), vocab.toTokBin())) {
                 throw new FileAlreadyExistsException(tokBeside + " exists with another tokenizer (use --force to overwrite)");
@@ -307,21 +311,23 @@ final class TrainCommand implements Callable<Integer> {
         });
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (t.step() < opt.steps()) {
-            return new Run(prec, arch, null, act, null, curve, seconds, false);
+            return new Run(prec, arch, null, null, fq, act, null, curve, seconds, false);
         }
         float[] w = t.forwardWeights();
         Perplexity.Result r = Perplexity.llamaCpp(par, arch, w, act, eval, ctx, 8, bos);
         float[] kept = bit ? t.params() : fq != null ? w : t.params();
-        return new Run(prec, arch, kept, act, r, curve, seconds, true);
+        return new Run(prec, arch, kept, w, fq, act, r, curve, seconds, true);
     }
 
     /** Writes the model; returns the path written. */
     private Path write(Run r, BpeVocabulary vocab, Path tokBeside) throws IOException {
         Architecture arch = r.arch();
         if (arch.subNorms()) {
-            // master weights: the ternary values and the int8 activations are recomputed from them exactly
-            Checkpoint.save(out, new Checkpoint.State(arch, steps, r.weights(), new float[r.weights().length],
-                    new float[r.weights().length]));
+            // a fixed name: the same run writes the same bytes whatever the file is called
+            BitNetExport.write(out, arch, r.weights(), r.fq(), r.forward(), "bitnet-b1.58", force);
+            Path tmpTok = Files.createTempFile(tokBeside.getParent(), "." + tokBeside.getFileName(), ".partial");
+            Files.write(tmpTok, vocab.toTokBin());
+            Files.move(tmpTok, tokBeside, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return out;
         }
         Path dir = out.toAbsolutePath().getParent();

@@ -130,12 +130,46 @@ class TrainCommandTest {
         assertTrue(bc.get(1).get("eval_ppl").asDouble() < bc.get(0).get("eval_ppl").asDouble(), "BitNet learns: " + bc);
         assertTrue(fc.get(1).get("eval_ppl").asDouble() < fc.get(0).get("eval_ppl").asDouble(), "bf16 learns: " + fc);
         assertEquals(fc.get(1).get("eval_ppl").asDouble(), j.get("baseline_ppl").asDouble(), 1e-9);
-        Checkpoint.State s = Checkpoint.load(out);
-        assertTrue(s.architecture().subNorms(), "the SubLN gains are stored");
-        assertEquals(10, s.step());
         // one more parameter per SubLN gain: dim + hidden per layer
         int plain = 360 * 16 + 1 * (16 + 16 * 16 + 8 * 16 * 2 + 16 * 16 + 16 + 32 * 16 * 3) + 16;
         assertEquals(plain + 16 + 32, j.get("parameters").asInt());
+        assertBitnetModelLoads(dir, out, j.get("ppl").asDouble());
+    }
+
+    /**
+     * The written BitNet model is a model file: eval gives the held-out PPL training reported (the same double: the
+     * inference model computes the training logits to the bit), compare takes it as its own baseline, convert to
+     * safetensors keeps it (f32 tensors decode to the same values), convert to GGUF is refused in one line, inspect
+     * shows the ternary tensors and the SubLN norms.
+     */
+    static void assertBitnetModelLoads(Path dir, Path out, double trainPpl) {
+        String tok = dir.resolve("tok360.bin").toString();
+        String[] evalArgs = {"--tokenizer", tok, "--data", data.toString(), "--ctx", "24", "--max-bytes", "6000"};
+        JsonNode e = CliRun.of(concat(new String[] {"eval", out.toString()}, evalArgs, "--json")).json();
+        assertEquals(trainPpl, e.get("ppl").asDouble(), 0.0, "quant eval of the saved BitNet model");
+        JsonNode c = CliRun.of(concat(new String[] {"compare", out.toString()}, evalArgs, "--schemes", "q8_0",
+                "--json")).json();
+        assertEquals("stored", c.get("baseline").get("scheme").asText());
+        assertEquals(trainPpl, c.get("baseline").get("ppl").asDouble(), 0.0, "compare's baseline is the model as stored");
+        Path f32 = dir.resolve("f32.safetensors");
+        assertEquals(0, CliRun.of("convert", out.toString(), f32.toString(), "--scheme", "f32").exit());
+        JsonNode e2 = CliRun.of(concat(new String[] {"eval", f32.toString()}, evalArgs, "--json")).json();
+        assertEquals(trainPpl, e2.get("ppl").asDouble(), 0.0, "the f32 copy is the same BitNet model");
+        String line = CliRun.of("convert", out.toString(), dir.resolve("b.gguf").toString(), "--scheme", "f32")
+                .assertBadInput();
+        assertTrue(line.contains("bitnet") && line.contains(".safetensors"), line);
+        CliRun inspect = CliRun.of("inspect", out.toString());
+        assertEquals(0, inspect.exit());
+        assertTrue(inspect.out().contains("general.architecture = \"bitnet\""), inspect.out());
+        assertTrue(inspect.out().matches("(?s).*blk\\.0\\.attn_q\\.weight +ternary.*"), inspect.out());
+        assertTrue(inspect.out().contains("blk.0.ffn_sub_norm.weight"), inspect.out());
+    }
+
+    static String[] concat(String[] head, String[] mid, String... tail) {
+        List<String> l = new ArrayList<>(Arrays.asList(head));
+        l.addAll(Arrays.asList(mid));
+        l.addAll(Arrays.asList(tail));
+        return l.toArray(new String[0]);
     }
 
     @Test

@@ -60,8 +60,15 @@ public final class Smoothing {
         }
     }
 
-    /** The groups of a model, in layer order (the classifier last, if it is not tied). */
+    /**
+     * The groups of a model, in layer order (the classifier last, if it is not tied). A BitNet model is refused: its
+     * SubLN norms sit between v (and up) and the layers whose inputs they produce.
+     */
     public static List<Group> groups(LlamaWeights w) {
+        if (w.bitnet()) {
+            throw new IllegalArgumentException("equalisation (SmoothQuant, AWQ) is not defined here for a BitNet model "
+                    + "(its SubLN norms sit between v/up and attn_output/ffn_down)");
+        }
         LlamaConfig c = w.config();
         List<Group> g = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {

@@ -28,7 +28,8 @@ import java.util.TreeMap;
 
 /**
  * Quality and size of a model under several quantization schemes, against a baseline of the same weights
- * rounded to bf16: perplexity, ΔPPL, KL divergence and top-1 agreement of next-token distributions, weight
+ * rounded to bf16 (for a BitNet b1.58 model, {@link LlamaWeights#bitnet()}: the model as stored, its ternary weights
+ * and 8-bit inputs being what it was trained as): perplexity, ΔPPL, KL divergence and top-1 agreement of next-token distributions, weight
  * SQNR, bits per weight, stored bytes and time. Tensors are chosen by {@link QuantPolicy}; a row is a scheme
  * applied to every one of them, or a recipe naming a scheme (and method) per tensor ({@link Variant}).
  *
@@ -153,7 +154,8 @@ public final class Comparison {
     /**
      * As {@link #run(LlamaWeights, EvalPlan, List, List, List, ThreadPool, Listener)} for {@code variants} (schemes
      * or recipes); {@code quantizer} (null: none) is asked for every weight before the scheme's codec (not for rows
-     * with equalised weights). The baseline is always bf16 by its codec.
+     * with equalised weights). The baseline is bf16 by its codec, or for a BitNet model the weights as given (row
+     * {@code stored}, SQNR infinite).
      */
     public static Report run(LlamaWeights weights, EvalPlan plan, List<Variant> schemes,
                              List<ActivationScheme> activations, List<int[]> calibration, ThreadPool pool,
@@ -174,11 +176,13 @@ public final class Comparison {
             params += t.shape().numel();
         }
         Progress progress = listener::progress;
-        listener.phase("baseline (bf16)", 0, schemes.size() + 1);
+        String baseName = weights.bitnet() ? "stored" : "bf16";
+        listener.phase("baseline (" + baseName + ")", 0, schemes.size() + 1);
         long t0 = System.nanoTime();
-        Quantized base = quantize(weights, Variant.of(Scheme.of(SchemeKind.BF16)), null);
+        Quantized base = weights.bitnet() ? stored(weights)
+                : quantize(weights, Variant.of(Scheme.of(SchemeKind.BF16)), null);
         Evaluator.Run baseRun = Evaluator.run(LlamaModel.load(base.weights), plan, pool, true, null, progress);
-        Row baseRow = new Row("bf16", 8.0 * base.bytes / params, base.bytes, base.sqnrDb, baseRun.perplexity(), 0.0,
+        Row baseRow = new Row(baseName, 8.0 * base.bytes / params, base.bytes, base.sqnrDb, baseRun.perplexity(), 0.0,
                 null, (System.nanoTime() - t0) / 1e9, base.fallbacks, base.tensors, null, null, base.method);
         listener.row(baseRow);
         List<Row> rows = new ArrayList<>();
@@ -329,6 +333,16 @@ public final class Comparison {
 
     private record Quantized(LlamaWeights weights, long bytes, double sqnrDb, List<String> fallbacks,
                              List<TensorRow> tensors, int requestedCount, String method) {
+    }
+
+    /** The model as given, each tensor in its stored format (the baseline of a BitNet model). */
+    private static Quantized stored(LlamaWeights w) {
+        List<TensorRow> rows = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : w.tensors().entrySet()) {
+            rows.add(new TensorRow(e.getKey(), e.getValue().format(), Double.POSITIVE_INFINITY, 0.0,
+                    e.getValue().storageBytes(), "stored"));
+        }
+        return new Quantized(w, w.storageBytes(), Double.POSITIVE_INFINITY, List.of(), rows, 0, "stored");
     }
 
     /**

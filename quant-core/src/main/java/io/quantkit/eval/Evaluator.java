@@ -173,6 +173,26 @@ public final class Evaluator {
 
     /** {@code out[t] = logits[off+t] - log(sum exp(logits))}, computed in double with the maximum subtracted. */
     static void logSoftmax(float[] logits, int off, int vocab, double[] out) {
+        double logZ = logZ(logits, off, vocab);
+        for (int t = 0; t < vocab; t++) {
+            out[t] = logits[off + t] - logZ;
+        }
+    }
+
+    /**
+     * The negative log-likelihood of {@code target} under the logits {@code logits[off .. off+vocab)}, with exactly the
+     * arithmetic of a perplexity run here (so another caller, e.g. the trainer's held-out evaluation, reports the
+     * same bits for the same logits).
+     */
+    public static double tokenNll(float[] logits, int off, int vocab, int target) {
+        Objects.checkFromIndexSize(off, vocab, logits.length);
+        Objects.checkIndex(target, vocab);
+        double lp = logits[off + target] - logZ(logits, off, vocab);
+        return -lp;
+    }
+
+    /** {@code log(sum exp(logits))} in double, the maximum subtracted first. */
+    private static double logZ(float[] logits, int off, int vocab) {
         double max = Double.NEGATIVE_INFINITY;
         for (int t = 0; t < vocab; t++) {
             max = Math.max(max, logits[off + t]);
@@ -181,9 +201,6 @@ public final class Evaluator {
         for (int t = 0; t < vocab; t++) {
             z += Math.exp(logits[off + t] - max);
         }
-        double logZ = max + Math.log(z);
-        for (int t = 0; t < vocab; t++) {
-            out[t] = logits[off + t] - logZ;
-        }
+        return max + Math.log(z);
     }
 }

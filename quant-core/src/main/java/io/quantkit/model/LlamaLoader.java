@@ -17,9 +17,29 @@ import java.util.Map;
  *
  * <p>RoPE: llama.cpp evaluates the {@code llama} architecture with adjacent-pair ("normal") rotation; GGUF
  * converters permute Hugging Face q/k weights into that layout, and llama2.c uses it natively.
+ *
+ * <p>BitNet b1.58 ({@code general.architecture = bitnet}, llama.cpp's name): the same hyper-parameters under
+ * {@code bitnet.*}, and the SubLN tensors {@code blk.N.attn_sub_norm.weight} / {@code blk.N.ffn_sub_norm.weight}.
+ * llama.cpp rotates the {@code bitnet} architecture's q/k by halves ("neox", Hugging Face's layout, which its
+ * converter keeps); models trained here rotate adjacent pairs and say so with {@value #BITNET_ROPE_KEY} =
+ * {@code adjacent}.
  */
 public final class LlamaLoader {
+    /** Metadata key of a {@code bitnet} model whose q/k rows are laid out for adjacent-pair RoPE (value {@code adjacent}). */
+    public static final String BITNET_ROPE_KEY = "bitnet.rope.pairs";
+
     private LlamaLoader() {
+    }
+
+    /** The {@code general.architecture} of {@code cp}: {@code llama} or {@code bitnet}; throws for anything else. */
+    public static String architecture(Checkpoint cp) {
+        Metadata m = cp.metadata();
+        String arch = m.contains("general.architecture") ? m.getString("general.architecture") : "";
+        if (!arch.equals("llama") && !arch.equals("bitnet")) {
+            throw new IllegalArgumentException(cp.path().getFileName() + " is not a Llama or BitNet model "
+                    + "(general.architecture is '" + arch + "')");
+        }
+        return arch;
     }
 
     /**
@@ -29,27 +49,32 @@ public final class LlamaLoader {
      */
     public static LlamaConfig config(Checkpoint cp) {
         Metadata m = cp.metadata();
-        String arch = m.contains("general.architecture") ? m.getString("general.architecture") : "";
-        if (!arch.equals("llama")) {
-            throw new IllegalArgumentException(cp.path().getFileName() + " is not a Llama model (general.architecture is '"
-                    + arch + "')");
-        }
-        int dim = integer(m, "llama.embedding_length");
-        int heads = integer(m, "llama.attention.head_count");
-        int kvHeads = m.contains("llama.attention.head_count_kv") ? integer(m, "llama.attention.head_count_kv") : heads;
-        if (m.contains("llama.rope.dimension_count")
-                && integer(m, "llama.rope.dimension_count") != dim / Math.max(1, heads)) {
-            throw new IllegalArgumentException("partial RoPE (llama.rope.dimension_count "
-                    + integer(m, "llama.rope.dimension_count") + " of head size " + dim / Math.max(1, heads)
+        String a = architecture(cp) + ".";
+        int dim = integer(m, a + "embedding_length");
+        int heads = integer(m, a + "attention.head_count");
+        int kvHeads = m.contains(a + "attention.head_count_kv") ? integer(m, a + "attention.head_count_kv") : heads;
+        if (m.contains(a + "rope.dimension_count")
+                && integer(m, a + "rope.dimension_count") != dim / Math.max(1, heads)) {
+            throw new IllegalArgumentException("partial RoPE (" + a + "rope.dimension_count "
+                    + integer(m, a + "rope.dimension_count") + " of head size " + dim / Math.max(1, heads)
                     + ") is not supported");
         }
         Tensor emb = cp.tensor(LlamaWeights.TOKEN_EMBD);
         int vocab = Math.toIntExact(emb.shape().dim(0));
-        float eps = m.contains("llama.attention.layer_norm_rms_epsilon")
-                ? real(m, "llama.attention.layer_norm_rms_epsilon") : 1e-5f;
-        float theta = m.contains("llama.rope.freq_base") ? real(m, "llama.rope.freq_base") : 10000f;
-        return new LlamaConfig(dim, integer(m, "llama.feed_forward_length"), integer(m, "llama.block_count"), heads,
-                kvHeads, vocab, integer(m, "llama.context_length"), eps, theta, RopeStyle.ADJACENT_PAIRS);
+        float eps = m.contains(a + "attention.layer_norm_rms_epsilon")
+                ? real(m, a + "attention.layer_norm_rms_epsilon") : 1e-5f;
+        float theta = m.contains(a + "rope.freq_base") ? real(m, a + "rope.freq_base") : 10000f;
+        RopeStyle rope = RopeStyle.ADJACENT_PAIRS;
+        if (a.equals("bitnet.")) {
+            String pairs = m.contains(BITNET_ROPE_KEY) ? m.getString(BITNET_ROPE_KEY) : "halves";
+            if (!pairs.equals("adjacent") && !pairs.equals("halves")) {
+                throw new IllegalArgumentException("metadata '" + BITNET_ROPE_KEY + "' (\"" + pairs
+                        + "\") is neither adjacent nor halves");
+            }
+            rope = pairs.equals("adjacent") ? RopeStyle.ADJACENT_PAIRS : RopeStyle.HALF_SPLIT;
+        }
+        return new LlamaConfig(dim, integer(m, a + "feed_forward_length"), integer(m, a + "block_count"), heads,
+                kvHeads, vocab, integer(m, a + "context_length"), eps, theta, rope);
     }
 
     private static int integer(Metadata m, String key) {
@@ -81,13 +106,15 @@ public final class LlamaLoader {
      */
     public static LlamaWeights weights(Checkpoint cp) {
         LlamaConfig c = config(cp);
+        boolean bitnet = architecture(cp).equals("bitnet");
         Map<String, Tensor> t = new LinkedHashMap<>();
-        for (String name : LlamaWeights.expectedNames(c, cp.has(LlamaWeights.OUTPUT))) {
+        for (String name : LlamaWeights.expectedNames(c, cp.has(LlamaWeights.OUTPUT), bitnet)) {
             t.put(name, cp.tensor(name));
         }
         for (String name : cp.names()) {
             if (!t.containsKey(name) && !name.equals("rope_freqs.weight")) {
-                throw new IllegalArgumentException("tensor '" + name + "' is not part of a Llama model");
+                throw new IllegalArgumentException("tensor '" + name + "' is not part of a " + (bitnet ? "BitNet" : "Llama")
+                        + " model");
             }
         }
         return LlamaWeights.of(c, t);

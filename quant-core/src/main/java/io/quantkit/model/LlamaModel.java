@@ -12,9 +12,17 @@ import java.util.Objects;
  * as its stored format decodes. Linear weights are kept transposed ({@code [in][out]}) so that the inner loop of
  * a matrix product runs over contiguous outputs, which the JIT vectorizes.
  *
+ * <p>A BitNet b1.58 model ({@link LlamaWeights#bitnet()}) also RMS-normalizes the attention output and the SwiGLU
+ * output (SubLN, with their own gains) before {@code attn_output} and {@code ffn_down}, and quantizes the input of
+ * each block's seven linear layers to 8 bits per token ({@link BitNet#quantizeActivations}); the classifier reads
+ * float input.
+ *
  * <p>Determinism: every output element is computed by one thread in a fixed order (inputs summed in index
  * order), so logits are bit-identical for any thread count, any chunking of the prompt, and between a
- * token-by-token decode and a whole-prompt pass.
+ * token-by-token decode and a whole-prompt pass. The arithmetic is the training model's, operation for operation
+ * (RoPE angles from {@link Rope#tables}, {@link DetMath#exp} in the softmax and the SiLU, softmax denominators in
+ * double, RMSNorm as {@code (x·inv)·w}, products summed from zero in input order), so a model trained by
+ * {@code io.quantkit.train} gives here the logits its training forward pass computed, to the bit.
  *
  * <p>Immutable and thread-safe; the mutable state (KV cache, scratch) lives in a {@link Session}, which one
  * thread uses at a time.
@@ -34,7 +42,9 @@ public final class LlamaModel {
     private final float[][][] w3;
     private final float[] outputNorm;
     private final float[][] classifier; // transposed: [dim][vocab]
-    private final double[] invFreq; // per rotated pair j: theta^(-2j/headSize)
+    private final boolean bitnet;
+    private final float[][] attnSubNorm; // BitNet SubLN gains, or null
+    private final float[][] ffnSubNorm;
     private final String[][] linearNames; // [layer][q, k, v, o, gate, down, up]
     private final String classifierName;
     private final InputQuantizer inputQuantizer; // null: inputs stay float32
@@ -54,7 +64,9 @@ public final class LlamaModel {
         w3 = m.w3;
         outputNorm = m.outputNorm;
         classifier = m.classifier;
-        invFreq = m.invFreq;
+        bitnet = m.bitnet;
+        attnSubNorm = m.attnSubNorm;
+        ffnSubNorm = m.ffnSubNorm;
         linearNames = m.linearNames;
         classifierName = m.classifierName;
         inputQuantizer = q;
@@ -95,10 +107,12 @@ public final class LlamaModel {
         }
         classifierName = tied ? LlamaWeights.TOKEN_EMBD : LlamaWeights.OUTPUT;
         inputQuantizer = null;
-        int half = c.headSize() / 2;
-        invFreq = new double[half];
-        for (int j = 0; j < half; j++) {
-            invFreq[j] = Math.pow(c.ropeTheta(), -(2.0 * j) / c.headSize());
+        bitnet = w.bitnet();
+        attnSubNorm = bitnet ? new float[layers][] : null;
+        ffnSubNorm = bitnet ? new float[layers][] : null;
+        for (int l = 0; bitnet && l < layers; l++) {
+            attnSubNorm[l] = w.tensor(LayerTensor.ATTN_SUB_NORM.name(l)).toFloatArray();
+            ffnSubNorm[l] = w.tensor(LayerTensor.FFN_SUB_NORM.name(l)).toFloatArray();
         }
     }
 
@@ -122,6 +136,11 @@ public final class LlamaModel {
     /** The input quantizer, or null when inputs stay float32. */
     public InputQuantizer inputQuantizer() {
         return inputQuantizer;
+    }
+
+    /** Whether this is a BitNet b1.58 model (SubLN, 8-bit inputs of the block's linear layers). */
+    public boolean bitnet() {
+        return bitnet;
     }
 
     /** Whether the classifier is the token embedding. */
@@ -189,6 +208,7 @@ public final class LlamaModel {
         private float[] h3;
         private float[] tmp;
         private float[] xq; // fake-quantized input of the current product
+        private float[] xq2; // BitNet input then fake-quantized by the input quantizer
         private float[] ropeCos;
         private float[] ropeSin;
 
@@ -276,22 +296,16 @@ public final class LlamaModel {
             h1 = new float[rows * c.hiddenDim()];
             h3 = new float[rows * c.hiddenDim()];
             tmp = new float[rows * Math.max(c.dim(), c.hiddenDim())];
-            xq = inputQuantizer == null ? null : new float[rows * Math.max(c.dim(), c.hiddenDim())];
-            ropeCos = new float[rows * invFreq.length];
-            ropeSin = new float[rows * invFreq.length];
+            int wide = rows * Math.max(c.dim(), c.hiddenDim());
+            xq = inputQuantizer == null && !bitnet ? null : new float[wide];
+            xq2 = inputQuantizer != null && bitnet ? new float[wide] : null;
+            ropeCos = new float[rows * (c.headSize() / 2)];
+            ropeSin = new float[rows * (c.headSize() / 2)];
             scratchRows = rows;
         }
 
         private void ropeTables(int n) {
-            int half = invFreq.length;
-            for (int r = 0; r < n; r++) {
-                int p = pos + r;
-                for (int j = 0; j < half; j++) {
-                    double angle = p * invFreq[j];
-                    ropeCos[r * half + j] = (float) Math.cos(angle);
-                    ropeSin[r * half + j] = (float) Math.sin(angle);
-                }
-            }
+            Rope.tables(pos, n, c.headSize(), c.ropeTheta(), ropeCos, ropeSin);
         }
 
         private void layer(int l, int n) {
@@ -312,7 +326,12 @@ public final class LlamaModel {
                 }
             }
             attention(l, n);
-            matmul(input(names[3], att, n, dim), n, dim, wo[l], dim, tmp);
+            float[] attIn = att;
+            if (bitnet) { // SubLN; xb (the normalized block input) is no longer needed
+                rmsNorm(att, 0, xb, 0, attnSubNorm[l], n, dim, c.normEps());
+                attIn = xb;
+            }
+            matmul(input(names[3], attIn, n, dim), n, dim, wo[l], dim, tmp);
             addInPlace(x, tmp, n * dim);
             rmsNorm(x, 0, xb, 0, ffnNorm[l], n, dim, c.normEps());
             int hidden = c.hiddenDim();
@@ -320,9 +339,14 @@ public final class LlamaModel {
             matmul(input(names[6], xb, n, dim), n, dim, w3[l], hidden, h3);
             for (int i = 0; i < n * hidden; i++) {
                 float g = h1[i];
-                h1[i] = g / (1f + (float) Math.exp(-g)) * h3[i];
+                h1[i] = g * DetMath.sigmoid(g) * h3[i];
             }
-            matmul(input(names[5], h1, n, hidden), n, hidden, w2[l], dim, tmp);
+            float[] downIn = h1;
+            if (bitnet) { // SubLN into h3, which the product above has consumed
+                rmsNorm(h1, 0, h3, 0, ffnSubNorm[l], n, hidden, c.normEps());
+                downIn = h3;
+            }
+            matmul(input(names[5], downIn, n, hidden), n, hidden, w2[l], dim, tmp);
             addInPlace(x, tmp, n * dim);
         }
 
@@ -371,13 +395,13 @@ public final class LlamaModel {
                         scores[t] = sc;
                         max = Math.max(max, sc);
                     }
-                    float sum = 0f;
+                    double sum = 0;
                     for (int t = 0; t < len; t++) {
-                        float e = (float) Math.exp(scores[t] - max);
+                        float e = (float) DetMath.exp(scores[t] - max);
                         scores[t] = e;
                         sum += e;
                     }
-                    float inv = 1f / sum;
+                    float inv = (float) (1.0 / sum);
                     for (int t = 0; t < len; t++) {
                         scores[t] *= inv;
                     }
@@ -416,16 +440,27 @@ public final class LlamaModel {
             });
         }
 
-        /** Reports a linear layer's input to the observer, then returns it fake-quantized (or as it is). */
+        /**
+         * Reports a linear layer's input to the observer, then returns it quantized: a BitNet model's 8-bit inputs
+         * (block layers only), then the input quantizer's fake quantization, or as it is.
+         */
         private float[] input(String tensor, float[] xs, int n, int width) {
             if (observer != null) {
                 observer.linearInput(tensor, xs, n, width);
             }
-            if (inputQuantizer == null) {
-                return xs;
+            float[] in = xs;
+            if (bitnet && !tensor.equals(classifierName)) {
+                for (int r = 0; r < n; r++) {
+                    BitNet.quantizeActivations(xs, xq, r * width, width);
+                }
+                in = xq;
             }
-            inputQuantizer.quantize(tensor, xs, xq, n, width);
-            return xq;
+            if (inputQuantizer == null) {
+                return in;
+            }
+            float[] out = in == xq ? xq2 : xq;
+            inputQuantizer.quantize(tensor, in, out, n, width);
+            return out;
         }
 
         /** {@code y[r][o] = sum_i x[r][i] * wT[i][o]} for {@code n} rows; parallel over rows or columns. */

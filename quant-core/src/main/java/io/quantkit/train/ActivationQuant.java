@@ -1,6 +1,7 @@
 package io.quantkit.train;
 
 import io.quantkit.format.Bf16;
+import io.quantkit.model.BitNet;
 
 /**
  * Fake quantization of the inputs of the linear layers (not the classifier), applied row by row (one row = one
@@ -13,8 +14,9 @@ public enum ActivationQuant {
     /** Each input rounded to bfloat16 (round to nearest, ties to even), as in mixed-precision training. */
     BF16,
     /**
-     * BitNet's 8-bit absmax per token: {@code s = 127 / max|x|}, {@code q = clamp(round_half_even(x·s), -128, 127)},
-     * input replaced by {@code q / s}. A row of zeros stays zero.
+     * BitNet's 8-bit absmax per token ({@link BitNet#quantizeActivations}, which the inference model applies to a
+     * BitNet model): {@code s = 127 / max|x|}, {@code q = clamp(round_half_even(x·s), -128, 127)}, input replaced by
+     * {@code q / s}. A row of zeros stays zero.
      */
     INT8_ABSMAX;
 
@@ -27,22 +29,7 @@ public enum ActivationQuant {
                     y[i] = Bf16.round(x[i]);
                 }
             }
-            case INT8_ABSMAX -> {
-                float amax = 0f;
-                for (int i = off; i < off + n; i++) {
-                    amax = Math.max(amax, Math.abs(x[i]));
-                }
-                if (amax == 0f || !Float.isFinite(amax)) {
-                    System.arraycopy(x, off, y, off, n);
-                    return;
-                }
-                float s = 127f / amax;
-                for (int i = off; i < off + n; i++) {
-                    float q = (float) Math.rint(x[i] * s);
-                    q = Math.max(-128f, Math.min(127f, q));
-                    y[i] = q / s;
-                }
-            }
+            case INT8_ABSMAX -> BitNet.quantizeActivations(x, y, off, n);
         }
     }
 }

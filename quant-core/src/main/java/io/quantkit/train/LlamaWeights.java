@@ -92,6 +92,8 @@ public final class LlamaWeights {
             case "feed_forward.w1.weight" -> "ffn_gate.weight";
             case "feed_forward.w2.weight" -> "ffn_down.weight";
             case "feed_forward.w3.weight" -> "ffn_up.weight";
+            case "attention_sub_norm.weight" -> "attn_sub_norm.weight";
+            case "ffn_sub_norm.weight" -> "ffn_sub_norm.weight";
             default -> throw new IllegalStateException("unknown tensor " + n);
         };
         return "blk." + e.layer() + "." + g;

@@ -1,5 +1,7 @@
 package io.quantkit.train;
 
+import io.quantkit.model.DetMath;
+
 /**
  * The kernels of the training model: forward and hand-written backward of each layer type, on row-major float
  * arrays with offsets. A matrix of {@code rows x cols} at offset {@code off} holds element (r, c) at
@@ -319,21 +321,14 @@ final class Ops {
 
     /**
      * Cos and sin tables {@code [seqLen, headSize/2]} of llama2.c's rotary embedding: pair {@code j} of a head
-     * at position {@code p} turns by {@code p · theta^(-2j/headSize)}. Computed with {@link StrictMath}.
+     * at position {@code p} turns by {@code p · theta^(-2j/headSize)}, by {@link io.quantkit.model.Rope#tables} (the
+     * inference model's angles too).
      */
     static float[][] ropeTables(int seqLen, int headSize, float theta) {
         int half = headSize / 2;
         float[] cos = new float[seqLen * half];
         float[] sin = new float[seqLen * half];
-        for (int p = 0; p < seqLen; p++) {
-            for (int j = 0; j < half; j++) {
-                // as llama2.c: freq computed in float, angle = pos * freq in float
-                float freq = (float) (1.0 / StrictMath.pow(theta, (float) (2 * j) / headSize));
-                float angle = p * freq;
-                cos[p * half + j] = (float) StrictMath.cos(angle);
-                sin[p * half + j] = (float) StrictMath.sin(angle);
-            }
-        }
+        io.quantkit.model.Rope.tables(0, seqLen, headSize, theta, cos, sin);
         return new float[][] {cos, sin};
     }
 

@@ -1,10 +1,16 @@
 package io.quantkit.train;
 
+import io.quantkit.eval.Evaluator;
+
 /**
  * Perplexity with the training model's full-sequence forward pass (the same math as inference without a cache), by
  * llama.cpp's {@code perplexity} method: the text is tokenized once with BOS, cut into consecutive chunks of
  * {@code ctx} tokens, the first token of each chunk replaced by BOS, and only the predictions of the second half of
  * each chunk scored (positions {@code ctx/2 .. ctx-2} predicting the next token: {@code ctx - 1 - ctx/2} per chunk).
+ *
+ * <p>The training forward pass computes the inference model's logits to the bit, and each token's loss is taken by
+ * {@link Evaluator#tokenNll} and summed as {@code quant eval} sums it, so the figure is the one {@code quant eval}
+ * prints for the saved model.
  */
 public final class Perplexity {
     private Perplexity() {
@@ -49,7 +55,15 @@ public final class Perplexity {
                 }
             }
             m.forward(par, weights, in, tg);
-            sum += m.lastLossSum();
+            float[] logits = m.logits();
+            int vocab = arch.vocabSize();
+            for (int k = 0; k < count; k++) { // as Evaluator sums: per chunk, then the chunks in order
+                double chunk = 0;
+                for (int j = first; j < seq; j++) {
+                    chunk += Evaluator.tokenNll(logits, (k * seq + j) * vocab, vocab, tg[k * seq + j]);
+                }
+                sum += chunk;
+            }
             n += (long) count * (seq - first);
         }
         return new Result(sum / n, n);

@@ -45,8 +45,8 @@ import java.util.stream.Stream;
  * </ul>
  * {@code recovered = (PTQ − QAT) / (PTQ − baseline)}: 1 means QAT closed the whole gap, 0 no gain, above 1 QAT beat
  * the baseline. During training the evaluation perplexity is measured every {@code evalEvery} steps with the training
- * model's forward pass over the fake-quantized weights ({@link Perplexity#llamaCpp}); it agrees with the saved file's to
- * float-summation order.
+ * model's forward pass over the fake-quantized weights ({@link Perplexity#llamaCpp}), which computes the inference
+ * model's logits to the bit, so the last one equals the saved file's figure.
  */
 public final class Qat {
     private Qat() {

@@ -1,5 +1,6 @@
 package io.quantkit.train;
 
+import io.quantkit.model.DetMath;
 import java.util.Arrays;
 
 /**

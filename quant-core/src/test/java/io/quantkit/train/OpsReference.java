@@ -1,5 +1,7 @@
 package io.quantkit.train;
 
+import io.quantkit.model.DetMath;
+
 /**
  * The plain scalar loops that {@link Ops}'s kernels were first written as, kept as their specification:
  * {@code OpsFastPathTest} checks that the fast kernels give the same bits (every sum in the same order).

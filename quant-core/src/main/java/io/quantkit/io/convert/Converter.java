@@ -204,6 +204,11 @@ public final class Converter {
                         + "f32, f16, bf16, q8_0, q4_0, q4_1, tq1_0, tq2_0, mxfp4); write a .safetensors file instead");
             }
         }
+        if (container == Container.GGUF && adjacentBitnet(in.metadata())) {
+            throw new IllegalArgumentException("a BitNet model trained here cannot be written to GGUF: llama.cpp's "
+                    + "bitnet architecture holds its SubLN norms but rotates q/k by halves and evaluates activations "
+                    + "in float, not as this model was trained; write a .safetensors file instead");
+        }
         List<Step> steps = new ArrayList<>();
         for (TensorInfo t : in.tensors()) {
             Step s = container == Container.GGUF ? planGguf(t, recipe, o.strict()) : planSafetensors(in, t, recipe,
@@ -242,6 +247,15 @@ public final class Converter {
         }
         double secs = (System.nanoTime() - start) / 1e9;
         return new ConvertSummary(written, container, reports, bytesIn, size, dataOut, params, secs, o.threads());
+    }
+
+    /**
+     * Whether {@code m} describes a {@code bitnet} model with q/k laid out for adjacent-pair RoPE ({@code
+     * bitnet.rope.pairs = adjacent}, as {@code io.quantkit.model.LlamaLoader} reads it).
+     */
+    static boolean adjacentBitnet(Metadata m) {
+        return m.contains("general.architecture") && m.getString("general.architecture").equals("bitnet")
+                && m.contains("bitnet.rope.pairs") && m.getString("bitnet.rope.pairs").equals("adjacent");
     }
 
     // ---------------------------------------------------------------- planning

@@ -1,10 +1,12 @@
-package io.quantkit.train;
+package io.quantkit.model;
 
 /**
- * Elementary functions computed with IEEE arithmetic only, so training gives the same bits on every JVM and CPU
- * ({@link Math#exp} may use a platform intrinsic whose last bit varies).
+ * Elementary functions computed with IEEE arithmetic only, so training and inference give the same bits on every JVM
+ * and CPU ({@link Math#exp} may use a platform intrinsic whose last bit varies). The training kernels and the
+ * inference model ({@link LlamaModel}) both use these, which is what lets a trained model evaluate to the very logits
+ * training computed. Stateless and thread-safe.
  */
-final class DetMath {
+public final class DetMath {
     private DetMath() {
     }
 
@@ -17,7 +19,7 @@ final class DetMath {
      * e^x with relative error below 1e-14: x = k ln2 + r with |r| ≤ ln2/2, a degree-12 Taylor polynomial of
      * e^r (Horner), then an exact scaling by 2^k. Underflows to 0 below -745 and overflows to +∞ above 709.78.
      */
-    static double exp(double x) {
+    public static double exp(double x) {
         if (x != x) {
             return x;
         }
@@ -62,7 +64,7 @@ final class DetMath {
      * arguments (and NaN) take the scalar {@link #exp(double)}. {@code k} is scratch of at least {@code n};
      * {@code out} must not be {@code x}.
      */
-    static void exp(double[] x, double[] out, double[] k, int n) {
+    public static void exp(double[] x, double[] out, double[] k, int n) {
         for (int i = 0; i < n; i++) {
             double xi = x[i];
             double ki = Math.floor(xi * LOG2E + 0.5);
@@ -93,7 +95,7 @@ final class DetMath {
      * {@code g[i] = sigmoid(a[i])} for {@code i < n} through the array {@link #exp(double[], double[], double[], int)},
      * the same bits as {@link #sigmoid(float)}. {@code x}, {@code e}, {@code k} are scratch of at least {@code n}.
      */
-    static void sigmoid(float[] a, int aOff, float[] g, int gOff, int n, double[] x, double[] e, double[] k) {
+    public static void sigmoid(float[] a, int aOff, float[] g, int gOff, int n, double[] x, double[] e, double[] k) {
         for (int i = 0; i < n; i++) {
             x[i] = -a[aOff + i];
         }
@@ -104,7 +106,7 @@ final class DetMath {
     }
 
     /** The logistic sigmoid 1 / (1 + e^-x) in float. */
-    static float sigmoid(float x) {
+    public static float sigmoid(float x) {
         return (float) (1.0 / (1.0 + exp(-x)));
     }
 }
