@@ -3,6 +3,7 @@ package io.quantkit.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.quantkit.model.DetMath;
 import org.junit.jupiter.api.Test;
 
 /**
