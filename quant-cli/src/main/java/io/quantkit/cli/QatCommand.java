@@ -21,7 +21,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,7 +46,9 @@ import picocli.CommandLine.Spec;
                 + "classifier included; --recipe adds rules); QAT = the fine-tuned model converted the same way, "
                 + "i.e. OUT itself. recovered = (PTQ - QAT) / (PTQ - baseline).",
             "Training fake-quantizes each tensor with exactly the scheme the PTQ file stores it in; the gradient "
-                + "passes straight through (--clipped-ste: not where the quantizer clamps).",
+                + "passes straight through (--clipped-ste: not where the quantizer clamps). --checkpoint/--resume "
+                + "carry the weights, AdamW moments and learned scales (--lsq), so a resumed run writes the same OUT "
+                + "bytes as an uninterrupted one; --stop-at ends a run early, with a checkpoint and no OUT.",
             "OUT's extension picks the container: .safetensors (every scheme) or .gguf (ggml types), the same "
                 + "file 'quant convert' writes, readable by eval, compare and convert (a safetensors model needs "
                 + "--tokenizer there)."},
@@ -69,6 +70,9 @@ final class QatCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    TrainingOptions training;
+
     @Parameters(index = "0", paramLabel = "MODEL", description = "The model: GGUF, llama2.c .bin, safetensors (ours)"
             + " or a Hugging Face Llama folder.")
     Path model;
@@ -83,9 +87,6 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--recipe", paramLabel = "FILE", description = "Extra conversion rules 'PATTERN SCHEME' (as convert --recipe), e.g. 'token_embd.weight f32'.")
     Path recipe;
 
-    @Option(names = "--data", required = true, paramLabel = "TEXT", description = "UTF-8 text: evaluation part first, then training text.")
-    Path data;
-
     @Option(names = "--out", required = true, paramLabel = "OUT", description = "Where to write the quantized fine-tuned model (.safetensors or .gguf).")
     Path out;
 
@@ -95,32 +96,17 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "300", paramLabel = "N", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--batch", defaultValue = "16", paramLabel = "B", description = "Windows per step (default: ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = "--ctx", defaultValue = "128", paramLabel = "N", description = "Perplexity context; training windows are N-1 tokens (default: ${DEFAULT-VALUE}).")
-    int ctx;
-
     @Option(names = "--lr", defaultValue = "5e-4", paramLabel = "LR", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     float lr;
 
     @Option(names = "--min-lr", paramLabel = "LR", description = "Learning rate at the end of the cosine decay (default: a tenth of --lr).")
     Float minLr;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Warmup steps (default: a tenth of --steps).")
-    Integer warmup;
-
     @Option(names = "--weight-decay", defaultValue = "0", paramLabel = "WD", description = "AdamW decoupled weight decay of the matrices (default: ${DEFAULT-VALUE}).")
     float weightDecay;
 
-    @Option(names = "--eval-bytes", defaultValue = "200000", paramLabel = "N", description = "Bytes at the start of TEXT kept for evaluation (default: ${DEFAULT-VALUE}).")
-    int evalBytes;
-
     @Option(names = "--eval-every", defaultValue = "0", paramLabel = "N", description = "Also measure the evaluation perplexity every N steps for the log and plot (0 = only the saved model; default: ${DEFAULT-VALUE}).")
     int evalEvery;
-
-    @Option(names = "--seed", defaultValue = "1", paramLabel = "N", description = "Seed of the training windows (default: ${DEFAULT-VALUE}).")
-    long seed;
 
     @Option(names = "--clipped-ste", description = "Zero the gradient of weights the quantizer clamps (int and ternary schemes).")
     boolean clippedSte;
@@ -134,12 +120,6 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--lsq", description = "Learn the quantization scales (LSQ) of the symmetric int tensors, bounded by the PTQ range so the result stores exactly.")
     boolean lsq;
 
-    @Option(names = "--log", paramLabel = "FILE.csv", description = "Write the training log (one line per step) here.")
-    Path log;
-
-    @Option(names = "--plot", paramLabel = "FILE.png", description = "Draw the loss and evaluation perplexity curves here (with --eval-every for the perplexity).")
-    Path plot;
-
     @Override
     public Integer call() throws Exception {
         Scheme s = Scheme.parse(scheme);
@@ -147,35 +127,28 @@ final class QatCommand implements Callable<Integer> {
             throw new IllegalArgumentException("scheme " + s + " cannot be stored in GGUF (GGUF takes f32, f16, bf16, "
                     + "q8_0, q4_0, q4_1, tq1_0, tq2_0, mxfp4); write a .safetensors file instead");
         }
-        for (Path p : new Path[] {out, log, plot}) {
+        training.validate(steps);
+        for (Path p : new Path[] {out, training.log, training.plot}) {
             if (p != null && Files.exists(p) && !force) {
                 throw new FileAlreadyExistsException(p + " exists (use --force to overwrite)");
             }
-        }
-        if (plot != null && !plot.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
-            throw new IllegalArgumentException("--plot must end in .png, not " + plot.getFileName());
-        }
-        if (steps < 1 || batch < 1 || evalBytes < 1) {
-            throw new IllegalArgumentException("--steps, --batch and --eval-bytes must be at least 1");
         }
         if (evalEvery < 0) {
             throw new IllegalArgumentException("--eval-every (" + evalEvery + ") cannot be negative");
         }
         Recipe rules = recipe == null ? Recipe.empty() : Recipe.parse(Files.readString(recipe, StandardCharsets.UTF_8));
-        byte[] all = Files.readAllBytes(data);
-        if (all.length <= evalBytes) {
-            throw new IllegalArgumentException(data + " has " + all.length + " bytes, not more than --eval-bytes ("
-                    + evalBytes + ")");
-        }
-        String evalText = new String(Arrays.copyOf(all, evalBytes), StandardCharsets.UTF_8);
-        String trainText = new String(all, evalBytes, all.length - evalBytes, StandardCharsets.UTF_8);
+        TrainingOptions.Texts texts = training.texts();
         float min = minLr == null ? lr / 10 : minLr;
-        int warm = warmup == null ? Math.max(1, steps / 10) : warmup;
-        TrainOptions opt = new TrainOptions(seed, steps, batch, ctx - 1, 1, lr, min, warm, weightDecay, 0.9f,
+        int warm = training.warmupFor(steps);
+        int batch = training.batch;
+        int ctx = training.ctx;
+        TrainOptions opt = new TrainOptions(training.seed, steps, batch, ctx - 1, 1, lr, min, warm, weightDecay, 0.9f,
                 0.95f, 1e-8f, 1f, 0, 0);
+        Qat.Checkpointing ckpt = new Qat.Checkpointing(training.checkpoint, training.checkpointEvery, training.resume,
+                training.stopAt);
         PrintWriter err = spec.commandLine().getErr();
         Qat.Report r;
-        TrainingCurves curves = TrainingCurves.to(log);
+        TrainingCurves curves = TrainingCurves.to(training.log);
         boolean done = false;
         try (Checkpoint ck = Checkpoints.open(model, tokenizer);
              Parallel par = Parallel.of(threads.threads());
@@ -183,18 +156,19 @@ final class QatCommand implements Callable<Integer> {
             TokenizerData td = ck.tokenizer().orElseThrow(() ->
                     new IllegalArgumentException(model + " has no tokenizer (give --tokenizer TOK.bin)"));
             BpeVocabulary vocab = BpeVocabulary.of(td.tokens(), td.scores());
-            int[] eval = vocab.encode(evalText, true);
-            int[] train = documents(vocab, trainText);
+            int[] eval = vocab.encode(texts.eval(), true);
+            int[] train = documents(vocab, texts.train());
             Qat.Setup setup = new Qat.Setup(s, rules, clippedSte ? FakeQuant.Ste.CLIPPED : FakeQuant.Ste.PLAIN, act,
-                    distill, lsq, evalText, train, eval, ctx, evalEvery, opt);
-            r = Qat.run(par, pool, ck, setup, out, step -> {
+                    distill, lsq, texts.eval(), train, eval, ctx, evalEvery, opt);
+            long[] before = {-1}; // tokens trained before this process's first step (a resumed run's)
+            r = Qat.run(par, pool, ck, setup, ckpt, out, step -> {
                 curves.onStep(step);
+                if (before[0] < 0) {
+                    before[0] = step.tokens() - (long) batch * (ctx - 1);
+                }
                 if (step.step() % 10 == 0 || step.step() == steps || !Double.isNaN(step.evalLoss())) {
-                    err.printf(Locale.ROOT, "qat: step %d/%d  loss %.4f  lr %.2e  %.0f tokens/s%s%n", step.step(), steps,
-                            step.loss(), step.lr(), step.tokens() / Math.max(1e-9, step.seconds()),
-                            Double.isNaN(step.evalLoss()) ? "" : String.format(Locale.ROOT, "  eval PPL %.4f",
-                                    step.evalPpl()));
-                    err.flush();
+                    TrainingOptions.progress(err, "qat", step.step(), steps, step.loss(), step.lr(),
+                            (step.tokens() - before[0]) / Math.max(1e-9, step.seconds()), "eval", step.evalPpl());
                 }
             });
             curves.finish();
@@ -204,12 +178,16 @@ final class QatCommand implements Callable<Integer> {
                 curves.abandon();
             }
         }
-        if (plot != null) {
+        if (!r.finished()) {
+            training.stopped(err, "qat");
+            return ExitCodes.OK;
+        }
+        if (training.plot != null) {
             Map<String, Double> refs = new java.util.LinkedHashMap<>();
             refs.put("bf16 baseline", r.baselinePpl());
             refs.put("PTQ", r.ptqPpl());
             refs.put("QAT (saved file)", r.qatPpl());
-            curves.writePng(plot, "QAT " + r.scheme() + " of " + model.getFileName(), refs);
+            curves.writePng(training.plot, "QAT " + r.scheme() + " of " + model.getFileName(), refs);
         }
         PrintWriter o = spec.commandLine().getOut();
         if (output.json()) {

@@ -80,8 +80,8 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
-    @Option(names = "--data", required = true, paramLabel = "TEXT", description = "UTF-8 text: held-out part first, then training text.")
-    Path data;
+    @Mixin
+    TrainingOptions training;
 
     @Option(names = "--out", required = true, paramLabel = "MODEL", description = "Where to write the model (.gguf or .bin; .safetensors with --bitnet).")
     Path out;
@@ -105,47 +105,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "400", paramLabel = "N", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--batch", defaultValue = "16", paramLabel = "B", description = "Windows per step (default: ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = "--ctx", defaultValue = "128", paramLabel = "N", description = "Perplexity context; training windows are N-1 tokens (default: ${DEFAULT-VALUE}).")
-    int ctx;
-
     @Option(names = "--lr", defaultValue = "4e-3", paramLabel = "LR", description = "Peak learning rate, cosine to a tenth of it (default: ${DEFAULT-VALUE}).")
     float lr;
-
-    @Option(names = "--warmup", defaultValue = "-1", paramLabel = "N", description = "Warmup steps (default: a tenth of --steps).")
-    int warmup;
 
     @Option(names = "--weight-decay", defaultValue = "0.1", paramLabel = "W", description = "AdamW decoupled weight decay of the matrices (default: ${DEFAULT-VALUE}).")
     float weightDecay;
 
-    @Option(names = "--seed", defaultValue = "1", paramLabel = "N", description = "Seed of the initial weights and the training windows (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--eval-bytes", defaultValue = "200000", paramLabel = "N", description = "Bytes at the start of TEXT kept for evaluation (default: ${DEFAULT-VALUE}).")
-    int evalBytes;
-
     @Option(names = "--eval-every", defaultValue = "100", paramLabel = "N", description = "Evaluate every N steps, and after the last (default: ${DEFAULT-VALUE}).")
     int evalEvery;
-
-    @Option(names = "--checkpoint", paramLabel = "FILE", description = "Write a training checkpoint (weights, AdamW moments, step) here: every --checkpoint-every steps and at the end.")
-    Path checkpoint;
-
-    @Option(names = "--checkpoint-every", defaultValue = "100", paramLabel = "N", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
-    int checkpointEvery;
-
-    @Option(names = "--resume", paramLabel = "FILE", description = "Continue from this checkpoint (same data and options).")
-    Path resume;
-
-    @Option(names = "--stop-at", defaultValue = "0", paramLabel = "N", description = "Stop after step N of the schedule, write --checkpoint and no model (0: run to the end).")
-    int stopAt;
-
-    @Option(names = "--log", paramLabel = "FILE.csv", description = "Write the training log (one line per step) here.")
-    Path log;
-
-    @Option(names = "--plot", paramLabel = "FILE.png", description = "Draw the held-out perplexity curve(s) here.")
-    Path plot;
 
     @Option(names = "--force", description = "Overwrite OUT (and the tokenizer beside a .bin) if they exist.")
     boolean force;
@@ -162,6 +129,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         validate();
+        int ctx = training.ctx;
         Map<String, Integer> cfg = parseConfig(config);
         String ext = extension(out);
         Path tokBeside = null;
@@ -175,13 +143,9 @@ final class TrainCommand implements Callable<Integer> {
         if (Files.exists(out) && !force) {
             throw new FileAlreadyExistsException(out + " exists (use --force to overwrite)");
         }
-        byte[] all = Files.readAllBytes(data);
-        if (all.length <= evalBytes) {
-            throw new IllegalArgumentException(data + " has " + all.length + " bytes, not more than --eval-bytes ("
-                    + evalBytes + ")");
-        }
-        String evalText = new String(Arrays.copyOf(all, evalBytes), StandardCharsets.UTF_8);
-        String trainText = new String(all, evalBytes, all.length - evalBytes, StandardCharsets.UTF_8);
+        TrainingOptions.Texts texts = training.texts();
+        String evalText = texts.eval();
+        String trainText = texts.train();
         BpeVocabulary vocab;
         if (tokenizer != null) {
             byte[] tb = Files.readAllBytes(tokenizer);
@@ -212,22 +176,23 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("the held-out text has " + eval.length + " tokens, fewer than one chunk of --ctx "
                     + ctx);
         }
-        int warm = warmup >= 0 ? warmup : Math.max(1, steps / 10);
-        TrainOptions opt = new TrainOptions(seed, steps, batch, ctx - 1, 1, lr, lr / 10, warm, weightDecay, 0.9f, 0.95f,
-                1e-8f, 1f, evalEvery, 0);
+        int warm = training.warmupFor(steps);
+        TrainOptions opt = new TrainOptions(training.seed, steps, training.batch, ctx - 1, 1, lr, lr / 10, warm,
+                weightDecay, 0.9f, 0.95f, 1e-8f, 1f, evalEvery, 0);
         PrintWriter err = spec.commandLine().getErr();
         String mainPrecision = bitnet ? "bitnet-b1.58" : precision;
         Run main;
         Run base = null;
         try (Parallel par = Parallel.of(threads.threads());
-             Writer logWriter = log == null ? null : Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
+             Writer logWriter = training.log == null ? null
+                     : Files.newBufferedWriter(training.log, StandardCharsets.UTF_8)) {
             if (logWriter != null) {
                 logWriter.write("run," + Trainer.StepLog.csvHeader() + "\n");
             }
-            main = train(par, mainPrecision, arch, opt, train, eval, vocab, err, logWriter, checkpoint, resume);
+            main = train(par, mainPrecision, arch, opt, train, eval, vocab, err, logWriter, training.checkpoint,
+                    training.resume);
             if (!main.finished()) {
-                err.printf(Locale.ROOT, "train: stopped after step %d; continue with --resume %s%n", stopAt, checkpoint);
-                err.flush();
+                training.stopped(err, "train");
                 return ExitCodes.OK;
             }
             if (baseline) {
@@ -235,31 +200,22 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         Path written = write(main, vocab, tokBeside);
-        if (plot != null) {
+        if (training.plot != null) {
             Chart c = Chart.xy("held-out perplexity (llama.cpp method, ctx " + ctx + ")", "step", "PPL").lines(true);
             c.series(main.precision(), points(main.curve()));
             if (base != null) {
                 c.series(base.precision(), points(base.curve()));
             }
-            c.writePng(plot);
+            c.writePng(training.plot);
         }
         report(main, base, arch, opt, eval, written);
         return ExitCodes.OK;
     }
 
     private void validate() {
-        if (steps < 1 || batch < 1 || evalBytes < 1 || evalEvery < 0 || checkpointEvery < 1 || stopAt < 0) {
-            throw new IllegalArgumentException("--steps, --batch, --eval-bytes and --checkpoint-every must be at least 1;"
-                    + " --eval-every and --stop-at at least 0");
-        }
-        if (stopAt > steps) {
-            throw new IllegalArgumentException("--stop-at (" + stopAt + ") is past --steps (" + steps + ")");
-        }
-        if (stopAt > 0 && checkpoint == null) {
-            throw new IllegalArgumentException("--stop-at needs --checkpoint (where to continue from)");
-        }
-        if (ctx < 4) {
-            throw new IllegalArgumentException("--ctx (" + ctx + ") must be at least 4");
+        training.validate(steps);
+        if (evalEvery < 0) {
+            throw new IllegalArgumentException("--eval-every (" + evalEvery + ") cannot be negative");
         }
         if (!precision.equals("f32") && !precision.equals("bf16")) {
             throw new IllegalArgumentException("--precision must be f32 or bf16, not '" + precision + "'");
@@ -281,12 +237,13 @@ final class TrainCommand implements Callable<Integer> {
                 : ActivationQuant.NONE;
         Trainer t = new Trainer(arch, opt, train, new int[0], null, fq, act);
         int bos = BpeVocabulary.BOS;
+        int ctx = training.ctx;
         t.evaluateWith((p, w) -> Perplexity.llamaCpp(p, arch, w, act, eval, ctx, 8, bos).nll());
         if (from != null) {
             t.restore(Checkpoint.load(from));
         }
         List<Point> curve = new ArrayList<>();
-        int until = stopAt > 0 ? stopAt : opt.steps();
+        int until = training.until(opt.steps());
         long startTokens = (long) t.step() * opt.batch() * opt.seqLen();
         long t0 = System.nanoTime();
         t.run(par, until, s -> {
@@ -300,12 +257,10 @@ final class TrainCommand implements Callable<Integer> {
             }
             if (s.step() % 10 == 0 || evaluated || s.step() == until) {
                 double sec = (System.nanoTime() - t0) / 1e9;
-                err.printf(Locale.ROOT, "train %s: step %d/%d  loss %.4f  lr %.2e  %.0f tokens/s%s%n", prec, s.step(),
-                        opt.steps(), s.loss(), s.lr(), (s.tokens() - startTokens) / Math.max(1e-9, sec),
-                        evaluated ? String.format(Locale.ROOT, "  held-out PPL %.4f", s.evalPpl()) : "");
-                err.flush();
+                TrainingOptions.progress(err, "train " + prec, s.step(), opt.steps(), s.loss(), s.lr(),
+                        (s.tokens() - startTokens) / Math.max(1e-9, sec), "held-out", s.evalPpl());
             }
-            if (ckpt != null && (s.step() % checkpointEvery == 0 || s.step() == until)) {
+            if (ckpt != null && (s.step() % training.checkpointEvery == 0 || s.step() == until)) {
                 t.save(ckpt);
             }
         });
@@ -391,7 +346,7 @@ final class TrainCommand implements Callable<Integer> {
                     arch.vocabSize());
             o.printf(Locale.ROOT, "trained       %d steps, %,d tokens, %.1f s%n", opt.steps(), trainTokens, main.seconds());
             o.printf(Locale.ROOT, "held-out PPL  %.4f  (%,d tokens, llama.cpp method, ctx %d)%n", main.ppl().ppl(),
-                    main.ppl().tokens(), ctx);
+                    main.ppl().tokens(), training.ctx);
             if (base != null) {
                 o.printf(Locale.ROOT, "bf16 PPL      %.4f  (same shape, same windows)%n", base.ppl().ppl());
             }

@@ -24,7 +24,9 @@ import java.util.TreeMap;
  * {@code __metadata__}: {@code format = quantkit-train-checkpoint}, {@code format_version = 1}, {@code step} (steps
  * done) and the architecture ({@code dim}, {@code hidden_dim}, {@code n_layers}, {@code n_heads}, {@code n_kv_heads},
  * {@code vocab_size}, {@code seq_len}, {@code shared_classifier}, {@code norm_eps}, {@code rope_theta}, and
- * {@code sub_norms = true} for a BitNet SubLN model).
+ * {@code sub_norms = true} for a BitNet SubLN model). A run with learned quantization scales ({@link Trainer#learnScales})
+ * adds them as {@code lsq.scales} and their AdamW moments as {@code optimizer.lsq_m} and {@code optimizer.lsq_v} (flat
+ * F32, in {@code LearnedScales} order), with {@code learned_scales} = their count in the metadata.
  *
  * <p>Layout (safetensors): u64 little-endian header length N, N bytes of JSON (keys sorted, padded with spaces to a
  * multiple of 8), then the tensors' little-endian bytes back to back in parameter order. Written to a temporary
@@ -38,8 +40,25 @@ public final class Checkpoint {
 
     private static final ObjectMapper JSON = new ObjectMapper().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
 
-    /** What a checkpoint holds. */
-    public record State(Architecture architecture, int step, float[] params, float[] adamM, float[] adamV) {
+    /**
+     * What a checkpoint holds. {@code scales}, {@code scalesM} and {@code scalesV} (the learned quantization scales and
+     * their AdamW moments) are all null for a run without learned scales, or all of one length.
+     */
+    public record State(Architecture architecture, int step, float[] params, float[] adamM, float[] adamV,
+                        float[] scales, float[] scalesM, float[] scalesV) {
+        public State {
+            boolean none = scales == null;
+            if (none != (scalesM == null) || none != (scalesV == null)
+                    || (!none && (scalesM.length != scales.length || scalesV.length != scales.length))) {
+                throw new IllegalArgumentException("learned scales and their two moments must all be given, of one "
+                        + "length, or none of them");
+            }
+        }
+
+        /** A state without learned scales. */
+        public State(Architecture architecture, int step, float[] params, float[] adamM, float[] adamV) {
+            this(architecture, step, params, adamM, adamV, null, null, null);
+        }
     }
 
     private Checkpoint() {
@@ -67,6 +86,9 @@ public final class Checkpoint {
         if (a.subNorms()) {
             meta.put("sub_norms", "true");
         }
+        if (state.scales() != null) {
+            meta.put("learned_scales", Integer.toString(state.scales().length));
+        }
         header.put("__metadata__", meta);
         long at = 0;
         List<float[]> blobs = new ArrayList<>();
@@ -82,6 +104,17 @@ public final class Checkpoint {
         header.put("optimizer.adam_v", tensorInfo(new long[] {layout.size()}, at, at + 4L * layout.size()));
         blobs.add(state.adamM());
         blobs.add(state.adamV());
+        at += 4L * layout.size();
+        if (state.scales() != null) {
+            long n = state.scales().length;
+            String[] names = {"lsq.scales", "optimizer.lsq_m", "optimizer.lsq_v"};
+            float[][] arrays = {state.scales(), state.scalesM(), state.scalesV()};
+            for (int i = 0; i < 3; i++) {
+                header.put(names[i], tensorInfo(new long[] {n}, at, at + 4 * n));
+                at += 4 * n;
+                blobs.add(arrays[i]);
+            }
+        }
         byte[] json = JSON.writeValueAsBytes(header);
         int padded = (json.length + 7) / 8 * 8;
         byte[] head = new byte[8 + padded];
@@ -154,7 +187,19 @@ public final class Checkpoint {
         float[] v = new float[layout.size()];
         read(all, dataStart, h, "optimizer.adam_m", m, 0, m.length, file);
         read(all, dataStart, h, "optimizer.adam_v", v, 0, v.length, file);
-        int expected = layout.entries().size() + 2;
+        float[][] lsq = null;
+        if (!meta.path("learned_scales").isMissingNode()) {
+            int count = intMeta(meta, "learned_scales");
+            if (count < 1 || count > layout.size()) {
+                throw new IllegalArgumentException("checkpoint metadata 'learned_scales' (" + count + ") is outside [1, "
+                        + layout.size() + "]");
+            }
+            lsq = new float[3][count];
+            read(all, dataStart, h, "lsq.scales", lsq[0], 0, count, file);
+            read(all, dataStart, h, "optimizer.lsq_m", lsq[1], 0, count, file);
+            read(all, dataStart, h, "optimizer.lsq_v", lsq[2], 0, count, file);
+        }
+        int expected = layout.entries().size() + 2 + (lsq == null ? 0 : 3);
         int seen = 0;
         for (Iterator<String> it = h.fieldNames(); it.hasNext(); ) {
             if (!it.next().equals("__metadata__")) {
@@ -164,7 +209,8 @@ public final class Checkpoint {
         if (seen != expected) {
             throw new IllegalArgumentException(file + " holds " + seen + " tensors but the architecture needs " + expected);
         }
-        return new State(a, intMeta(meta, "step"), params, m, v);
+        return lsq == null ? new State(a, intMeta(meta, "step"), params, m, v)
+                : new State(a, intMeta(meta, "step"), params, m, v, lsq[0], lsq[1], lsq[2]);
     }
 
     private static int intMeta(JsonNode meta, String key) {

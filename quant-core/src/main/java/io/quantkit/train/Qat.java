@@ -52,12 +52,39 @@ public final class Qat {
     private Qat() {
     }
 
-    /** Everything {@code quant qat} reports. {@code storedFormats}: each tensor of the output and its format. */
+    /**
+     * Everything {@code quant qat} reports. {@code storedFormats}: each tensor of the output and its format.
+     * {@code finished} is false when the run stopped at {@link Checkpointing#stopAt()} (no output written; the QAT
+     * figures are NaN).
+     */
     public record Report(String scheme, double f32Ppl, double baselinePpl, double ptqPpl, double qatPpl, double recovered,
                          long evalTokens, int steps, long trainTokens, double trainSeconds, double trainCpuSeconds,
-                         Map<String, String> storedFormats) {
+                         Map<String, String> storedFormats, boolean finished) {
         public Report {
             storedFormats = Map.copyOf(storedFormats);
+        }
+    }
+
+    /**
+     * Training checkpoints of a QAT run ({@link Trainer#save}: weights, AdamW moments, step and learned scales).
+     *
+     * @param file   where to write one (null: none), every {@code every} steps and when the run stops
+     * @param every  steps between checkpoints
+     * @param resume a checkpoint of the same run to continue from (null: start at step 0)
+     * @param stopAt stop after this step (0: run to the end); the report then has {@code finished = false}
+     */
+    public record Checkpointing(Path file, int every, Path resume, int stopAt) {
+        /** No checkpoints. */
+        public static final Checkpointing NONE = new Checkpointing(null, 1, null, 0);
+
+        public Checkpointing {
+            if (every < 1 || stopAt < 0) {
+                throw new IllegalArgumentException("checkpoint interval (" + every + ") must be at least 1 and the stop "
+                        + "step (" + stopAt + ") at least 0");
+            }
+            if (stopAt > 0 && file == null) {
+                throw new IllegalArgumentException("stopping early needs a checkpoint file to continue from");
+            }
         }
     }
 
@@ -106,6 +133,15 @@ public final class Qat {
      */
     public static Report run(Parallel par, ThreadPool pool, Checkpoint ck, Setup setup, Path out,
                              Trainer.Listener listener) throws IOException {
+        return run(par, pool, ck, setup, Checkpointing.NONE, out, listener);
+    }
+
+    /**
+     * As {@link #run(Parallel, ThreadPool, Checkpoint, Setup, Path, Trainer.Listener)}, writing and resuming training
+     * checkpoints as {@code ckpt} says; a resumed run writes the same output bytes as an uninterrupted one.
+     */
+    public static Report run(Parallel par, ThreadPool pool, Checkpoint ck, Setup setup, Checkpointing ckpt, Path out,
+                             Trainer.Listener listener) throws IOException {
         Converter.outputContainer(out);
         LlamaWeights.Loaded m = LlamaWeights.from(ck);
         Architecture arch = m.architecture();
@@ -139,11 +175,17 @@ public final class Qat {
             if (setup.distill() > 0) {
                 t.distillFrom(m.params(), setup.distill());
             }
+            if (ckpt.resume() != null) {
+                t.restore(io.quantkit.train.Checkpoint.load(ckpt.resume()));
+            }
             long cpu = 0;
             double seconds = 0;
             int every = setup.evalEvery() == 0 ? opt.steps() : setup.evalEvery();
-            while (t.step() < opt.steps()) {
-                int until = Math.min(opt.steps(), (t.step() / every + 1) * every);
+            int limit = ckpt.stopAt() > 0 ? ckpt.stopAt() : opt.steps();
+            while (t.step() < limit) {
+                int segmentEnd = Math.min(opt.steps(), (t.step() / every + 1) * every);
+                int until = Math.min(segmentEnd, limit);
+                boolean evaluate = until == segmentEnd;
                 Trainer.StepLog[] last = new Trainer.StepLog[1];
                 double before = seconds;
                 long cpu0 = processCpuNanos();
@@ -151,22 +193,31 @@ public final class Qat {
                     // seconds count training only, over all segments (evaluations excluded)
                     Trainer.StepLog x = new Trainer.StepLog(s.step(), s.lr(), s.loss(), s.gradNorm(), Double.NaN,
                             s.tokens(), before + s.seconds());
-                    if (s.step() < until) {
-                        listener.onStep(x);
-                    } else {
-                        last[0] = x;
+                    if (ckpt.file() != null && (s.step() % ckpt.every() == 0 || s.step() == limit)) {
+                        t.save(ckpt.file());
                     }
+                    if (s.step() < until || !evaluate) {
+                        listener.onStep(x);
+                    }
+                    last[0] = x;
                 });
                 cpu += processCpuNanos() - cpu0;
                 Trainer.StepLog s = last[0];
                 seconds = s.seconds();
-                double nll = setup.evalEvery() == 0 ? Double.NaN
-                        : Perplexity.llamaCpp(par, arch, t.forwardWeights(), setup.actQuant(), setup.evalIds(),
-                                setup.ctx(), 8, tok.bos()).nll();
-                listener.onStep(new Trainer.StepLog(s.step(), s.lr(), s.loss(), s.gradNorm(), nll, s.tokens(),
-                        s.seconds()));
+                if (evaluate) {
+                    double nll = setup.evalEvery() == 0 ? Double.NaN
+                            : Perplexity.llamaCpp(par, arch, t.forwardWeights(), setup.actQuant(), setup.evalIds(),
+                                    setup.ctx(), 8, tok.bos()).nll();
+                    listener.onStep(new Trainer.StepLog(s.step(), s.lr(), s.loss(), s.gradNorm(), nll, s.tokens(),
+                            s.seconds()));
+                }
             }
             double cpuSeconds = cpu / 1e9;
+            if (t.step() < opt.steps()) {
+                return new Report(setup.scheme().toString(), f32, base, ptq.ppl(), Double.NaN, Double.NaN, ptq.tokens(),
+                        opt.steps(), (long) t.step() * opt.batch() * opt.seqLen() * opt.accumulation(), seconds,
+                        cpuSeconds, Map.of(), false);
+            }
             Path trained = dir.resolve(stem + ".bin");
             Llama2cExport.write(trained, arch, t.exportWeights());
             Path tmpOut = dir.resolve("qat" + extension(out));
@@ -195,7 +246,7 @@ public final class Qat {
             double recovered = (ptq.ppl() - qat.ppl()) / (ptq.ppl() - base);
             return new Report(setup.scheme().toString(), f32, base, ptq.ppl(), qat.ppl(), recovered, qat.tokens(),
                     opt.steps(), (long) opt.steps() * opt.batch() * opt.seqLen() * opt.accumulation(), seconds,
-                    cpuSeconds, formats);
+                    cpuSeconds, formats, true);
         } finally {
             try (Stream<Path> s = Files.walk(dir)) {
                 for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {

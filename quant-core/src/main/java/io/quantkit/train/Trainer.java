@@ -144,7 +144,11 @@ public final class Trainer {
         return StrictMath.sqrt(-2.0 * StrictMath.log(1.0 - u1)) * StrictMath.cos(2 * Math.PI * u2);
     }
 
-    /** Continues from a checkpoint (weights, AdamW moments and step); its architecture must match. */
+    /**
+     * Continues from a checkpoint (weights, AdamW moments, step, and the learned scales with their moments); its
+     * architecture must match, and it must hold learned scales exactly when this trainer learns them (call
+     * {@link #learnScales} first).
+     */
     public void restore(Checkpoint.State s) {
         if (!s.architecture().equals(arch)) {
             throw new IllegalArgumentException("checkpoint architecture " + s.architecture() + " differs from " + arch);
@@ -152,16 +156,30 @@ public final class Trainer {
         if (s.step() < 0 || s.step() > opt.steps()) {
             throw new IllegalArgumentException("checkpoint step (" + s.step() + ") is outside [0, " + opt.steps() + "]");
         }
+        if ((s.scales() != null) != (lsq != null)) {
+            throw new IllegalArgumentException(lsq != null ? "the checkpoint holds no learned scales but this run learns them"
+                    : "the checkpoint holds learned scales but this run does not learn them (--lsq)");
+        }
+        if (lsq != null && s.scales().length != lsq.size()) {
+            throw new IllegalArgumentException("the checkpoint holds " + s.scales().length + " learned scales but this run "
+                    + "has " + lsq.size());
+        }
         System.arraycopy(s.params(), 0, params, 0, params.length);
         System.arraycopy(s.adamM(), 0, adamM, 0, adamM.length);
         System.arraycopy(s.adamV(), 0, adamV, 0, adamV.length);
+        if (lsq != null) {
+            System.arraycopy(s.scales(), 0, lsq.scale, 0, lsq.size());
+            System.arraycopy(s.scalesM(), 0, lsqM, 0, lsqM.length);
+            System.arraycopy(s.scalesV(), 0, lsqV, 0, lsqV.length);
+        }
         step = s.step();
     }
 
     /**
      * Learns the quantization scales of the symmetric int tensors (LSQ, see {@link LearnedScales}), starting from the
      * post-training scales; they are updated by AdamW with the weights' learning rate and no weight decay. Needs a
-     * weight fake quantization; call before the first step. Learned scales are not part of a checkpoint.
+     * weight fake quantization; call before the first step (and before {@link #restore}, which then restores the
+     * scales a checkpoint holds).
      */
     public void learnScales() {
         if (fakeQuant == null) {
@@ -225,12 +243,10 @@ public final class Trainer {
         }
     }
 
-    /** Saves weights, AdamW moments and the step count. */
+    /** Saves weights, AdamW moments, the step count, and the learned scales with their moments. */
     public void save(Path file) throws IOException {
-        if (lsq != null) {
-            throw new IllegalStateException("learned scales are not part of a checkpoint; a run with them cannot be saved");
-        }
-        Checkpoint.save(file, new Checkpoint.State(arch, step, params, adamM, adamV));
+        Checkpoint.save(file, lsq == null ? new Checkpoint.State(arch, step, params, adamM, adamV)
+                : new Checkpoint.State(arch, step, params, adamM, adamV, lsq.scale, lsqM, lsqV));
     }
 
     /**

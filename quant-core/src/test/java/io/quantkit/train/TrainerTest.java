@@ -88,20 +88,63 @@ class TrainerTest {
         resume(dir, FakeQuant.of(Scheme.parse("int:bits=4,group=8"), FakeQuant.Ste.CLIPPED), ActivationQuant.INT8_ABSMAX);
     }
 
+    @Test
+    void resumeEqualsUninterruptedWithLearnedScales(@TempDir Path dir) throws IOException {
+        FakeQuant fq = FakeQuant.of(Scheme.parse("int4:group=8"), FakeQuant.Ste.PLAIN);
+        resume(dir, fq, ActivationQuant.NONE, true);
+        Checkpoint.State s = Checkpoint.load(dir.resolve("ck.safetensors"));
+        // 2 layers x (q, k, v, o: 16 + 8 + 8 + 16 rows of 2 groups; w1, w3: 24 rows of 2; w2: 16 rows of 3 groups)
+        int groups = 2 * ((16 + 8 + 8 + 16) * 2 + 2 * 24 * 2 + 16 * 3);
+        assertEquals(groups, s.scales().length);
+        assertEquals(groups, s.scalesM().length);
+        assertTrue(java.util.Arrays.stream(toDoubles(s.scalesV())).anyMatch(v -> v > 0), "the scales' moments are stored");
+        // a run without --lsq cannot take these scales, nor a run with them a checkpoint without
+        Trainer plain = new Trainer(TINY, opts(6).withAccumulation(2), patternTokens(2000, 4), new int[0], null, fq,
+                ActivationQuant.NONE);
+        assertThrows(IllegalArgumentException.class, () -> plain.restore(s));
+        Trainer learning = new Trainer(TINY, opts(6).withAccumulation(2), patternTokens(2000, 4), new int[0], null, fq,
+                ActivationQuant.NONE);
+        learning.learnScales();
+        assertThrows(IllegalArgumentException.class, () -> learning.restore(new Checkpoint.State(s.architecture(),
+                s.step(), s.params(), s.adamM(), s.adamV())));
+    }
+
+    private static double[] toDoubles(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            d[i] = f[i];
+        }
+        return d;
+    }
+
     private static void resume(Path dir, FakeQuant fq, ActivationQuant aq) throws IOException {
+        resume(dir, fq, aq, false);
+    }
+
+    /** Six steps at once vs three, a checkpoint, a new trainer restored from it, three more: the same bytes. */
+    private static void resume(Path dir, FakeQuant fq, ActivationQuant aq, boolean lsq) throws IOException {
         int[] data = patternTokens(2000, 4);
         TrainOptions o = opts(6).withAccumulation(2);
         Trainer whole = new Trainer(TINY, o, data, new int[0], null, fq, aq);
         Trainer first = new Trainer(TINY, o, data, new int[0], null, fq, aq);
+        if (lsq) {
+            whole.learnScales();
+            first.learnScales();
+        }
         try (Parallel par = Parallel.of(2)) {
             whole.run(par, 6, null);
             first.run(par, 3, null);
             first.save(dir.resolve("ck.safetensors"));
             Trainer second = new Trainer(TINY, o, data, new int[0], null, fq, aq);
+            if (lsq) {
+                second.learnScales();
+            }
             second.restore(Checkpoint.load(dir.resolve("ck.safetensors")));
             assertEquals(3, second.step());
             second.run(par, 6, null);
             assertArrayEquals(whole.params(), second.params());
+            assertArrayEquals(whole.forwardWeights(), second.forwardWeights());
+            assertArrayEquals(whole.exportWeights(), second.exportWeights());
             whole.save(dir.resolve("a.safetensors"));
             second.save(dir.resolve("b.safetensors"));
             assertArrayEquals(Files.readAllBytes(dir.resolve("a.safetensors")), Files.readAllBytes(dir.resolve("b.safetensors")));
