@@ -80,7 +80,8 @@ check(mh > mg, "a t(3) group's largest weight sits further out (in σ) than a Ga
 
 // ==== 3. Keep 0.5% of the weights exactly ======================================================================
 // int4-outliers: pick the k = ⌊0.5%·n⌋ largest |w|, zero them, quantize the rest as int4 (groups of 128, each
-// scale now set by the bulk), and store the k weights as (int32 index, 16-bit value): 48 bits each.
+// scale now set by the bulk), and store the k weights as (16-bit offset in a block of 65,536, 16-bit value):
+// 32 bits each, plus one int32 per block of 65,536 weights saying where its outliers end.
 FloatTensor G = FloatTensor.wrap(Shape.of(rows, cols), gauss);
 FloatTensor H = FloatTensor.wrap(Shape.of(rows, cols), heavy);
 record M(String scheme, double bpwG, double dbG, double bpwH, double dbH) {}
@@ -102,14 +103,17 @@ double extra = res.get("int4-outliers").bpwH() - res.get("int4").bpwH();
 double gainH = res.get("int4-outliers").dbH() - res.get("int4").dbH();
 double gainG = res.get("int4-outliers").dbG() - res.get("int4").dbG();
 p("%nk = %d outliers; extra cost %.5f bits/weight; SQNR gain: t(3) %+.2f dB, Gaussian %+.2f dB%n", k, extra, gainH, gainG);
-check(extra == 48.0 * k / n, String.format(Locale.ROOT, "0.5%% outliers cost 48·k/n = %.5f bits per weight (≈ 0.24)", 48.0 * k / n));
+long blocks = (n + 65535) / 65536;
+check(extra == (32.0 * k + 32.0 * blocks) / n, String.format(Locale.ROOT,
+      "0.5%% outliers cost (32·k + 32·blocks)/n = %.5f bits per weight (≈ 0.16)", (32.0 * k + 32.0 * blocks) / n));
 check(gainH > 3.0, String.format(Locale.ROOT, "on t(3) weights, keeping 0.5%% exact raises SQNR by more than 3 dB (%.2f)", gainH));
 check(gainH > gainG + 1.0, "the gain is larger on the heavy tail than on the Gaussian");
 check(res.get("int4-outliers").dbH() > res.get("int4:group=32").dbH(),
-      "on t(3), 0.24 bits spent on outliers beat 0.375 bits spent on smaller groups (int4:group=32)");
+      "on t(3), 0.16 bits spent on outliers beat 0.375 bits spent on smaller groups (int4:group=32)");
 
 // ==== 4. Bits-per-weight accounting ============================================================================
-// Bits per weight = 8 · (every stored byte) / elements: codes, scales, zero points, outlier indexes and values.
+// Bits per weight = 8 · (every stored byte) / elements: codes, scales, zero points, outlier block ends, offsets and
+// values.
 QuantizedTensor qo = Codecs.forScheme(Scheme.parse("int4-outliers")).quantize(H);
 p("%nstored arrays of int4-outliers on t(3):%n%-15s %-6s %-12s %10s %10s%n", "role", "dtype", "shape", "bytes", "bits/w");
 long sum = 0;
@@ -120,15 +124,17 @@ for (StoredArray a : qo.arrays()) {
 p("%-15s %-6s %-12s %10d %10.5f%n", "total", "", "", sum, 8.0 * sum / n);
 Map<String, Long> bytes = new HashMap<>();
 for (StoredArray a : qo.arrays()) bytes.put(a.role(), a.byteSize());
-check(bytes.get("codes") == n / 2 && bytes.get("scales") == 2L * n / 128 && bytes.get("outlier_index") == 4L * k
-      && bytes.get("outlier_value") == 2L * k, "codes n/2, scales 2·n/128, indexes 4·k, values 2·k bytes");
+check(bytes.get("codes") == n / 2 && bytes.get("scales") == 2L * n / 128 && bytes.get("outlier_block_end") == 4L * blocks
+      && bytes.get("outlier_offset") == 2L * k && bytes.get("outlier_value") == 2L * k,
+      "codes n/2, scales 2·n/128, block ends 4·⌈n/65536⌉, offsets 2·k, values 2·k bytes");
 check(sum == qo.storageBytes() && qo.bitsPerWeight() == 8.0 * sum / n, "storageBytes is the sum of the arrays, bitsPerWeight = 8·bytes/n");
 // A budget can also be a target size: the largest k that fits.
 QuantizedTensor q46 = Codecs.forScheme(Scheme.parse("int4-outliers:budget=4.6bpw")).quantize(H);
-long k46 = q46.arrays().stream().filter(a -> a.role().equals("outlier_index")).findFirst().get().shape().numel();
-long kMax = (long) Math.floor((4.6 * n - 8.0 * (n / 2 + 2L * n / 128)) / 48);
+long k46 = q46.arrays().stream().filter(a -> a.role().equals("outlier_offset")).findFirst().get().shape().numel();
+long kMax = (long) Math.floor((4.6 * n - 8.0 * (n / 2 + 2L * n / 128) - 32.0 * blocks) / 32);
 p("budget=4.6bpw keeps k = %d outliers: %.5f bits/w, %.2f dB%n", k46, q46.bitsPerWeight(), ErrorMetrics.of(H, q46).sqnrDb());
-check(k46 == kMax && q46.bitsPerWeight() <= 4.6, "budget=4.6bpw keeps the largest k with 8·(codes + scales) + 48·k ≤ 4.6·n");
+check(k46 == kMax && q46.bitsPerWeight() <= 4.6,
+      "budget=4.6bpw keeps the largest k with 8·(codes + scales) + 32·blocks + 32·k ≤ 4.6·n");
 
 // ==== 5. How big a budget? (plot) =============================================================================
 List<Chart.Point> curveH = new ArrayList<>(), curveG = new ArrayList<>(), groupsH = new ArrayList<>();
@@ -171,8 +177,9 @@ Map<String, String> allInt4 = Map.of("attn.wq [256,1024]", "int4", "mlp.w1 [256,
 Map<String, String> mixed = Map.of("attn.wq [256,1024]", "int4", "mlp.w1 [256,1024]", "int4-outliers", "output [64,1024]", "int8");
 double b4 = size(allInt4), bm = size(mixed);
 p("%nall int4: %.4f bits/w; int4 + int4-outliers for the heavy MLP + int8 for the small output layer: %.4f bits/w%n", b4, bm);
-// by hand: two int4 tensors at 4 + 16/128 bits, the outliers' 48·k bits, int8 per channel at 8 + 16/1024 bits
-double expected = (2 * 4.125 * n + 48.0 * k + (8 + 16.0 / cols) * 64 * cols) / (2 * n + 64 * cols);
-check(Math.abs(bm - expected) < 1e-9, String.format(Locale.ROOT, "mixed size = (2·4.125·n + 48·k + 8.015625·64·1024) / Σn = %.4f", expected));
+// by hand: two int4 tensors at 4 + 16/128 bits, the outliers' 32·(k + blocks) bits, int8 per channel at 8 + 16/1024 bits
+double expected = (2 * 4.125 * n + 32.0 * (k + blocks) + (8 + 16.0 / cols) * 64 * cols) / (2 * n + 64 * cols);
+check(Math.abs(bm - expected) < 1e-9, String.format(Locale.ROOT,
+      "mixed size = (2·4.125·n + 32·(k + blocks) + 8.015625·64·1024) / Σn = %.4f", expected));
 check(bm - b4 < 0.7, "upgrading the small output layer to 8 bits and the heavy one to outliers costs under 0.7 bits/w overall");
 p("%nplot: %s%n", OUT.resolve("03-outlier-budget.png"));

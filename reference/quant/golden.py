@@ -113,7 +113,15 @@ def int4_outliers(w, cols, group, asym, frac):
         raw = vals.astype(np.float16)
         stored = raw.astype(np.float32)
     deq[idx] = stored
-    out["outlier_index"] = idx.astype("<i4").tobytes().hex()
+    # quantkit.format 2: flat indexes cut into blocks of 65,536; per block the count of outliers before its
+    # end (i32, none without outliers), per outlier its index mod 65,536 (u16)
+    if k:
+        blocks = -(-n // 65536)
+        ends = [int(np.count_nonzero(idx < (b + 1) * 65536)) for b in range(blocks)]
+    else:
+        ends = []
+    out["outlier_block_end"] = np.array(ends, dtype="<i4").tobytes().hex()
+    out["outlier_offset"] = (idx % 65536).astype("<u2").tobytes().hex()
     out["outlier_value"] = raw.tobytes().hex()
     out["outlier_value_dtype"] = vt
     return out, deq

@@ -62,8 +62,8 @@ import picocli.CommandLine.Spec;
                 + "column says what each row used (mse: a weight without statistics, the token embedding, got an "
                 + "MSE-optimal scale search).",
             "--recipe FILE adds a row with one scheme (and method) per tensor, as 'quant convert --recipe' "
-                + "reads it. --target-bpw B measures each weight's sensitivity (ΔKLD on the first 4 sequences of "
-                + "--calibration-data) to each candidate, chooses per-weight schemes whose bytes fit B bits per "
+                + "reads it. --target-bpw B measures each weight's sensitivity (ΔKLD on the first --plan-sequences "
+                + "sequences of --calibration-data, 4 by default) to each candidate, chooses per-weight schemes whose bytes fit B bits per "
                 + "weight (norms included), prints the plan, writes it as a recipe (--plan-out) and adds its row. "
                 + "With --recipe or --target-bpw and no --schemes, only those rows are measured."},
         footerHeading = "%nJSON (--json):%n",
@@ -112,6 +112,11 @@ final class CompareCommand implements Callable<Integer> {
                     + "(int4-outliers only: groups of 32 or 64, outlier budgets 0, 0.5 %% or 1.5 %%, select=error), "
                     + "all by GPTQ (default: ${DEFAULT-VALUE}).")
     String planCandidates;
+
+    @Option(names = "--plan-sequences", paramLabel = "N", defaultValue = "4",
+            description = "With --target-bpw: how many of the --calibration-data sequences measure each candidate's "
+                    + "ΔKLD (at most --samples; default: ${DEFAULT-VALUE}).")
+    int planSequences;
 
     @Option(names = "--force", description = "Replace an existing --plan-out file.")
     boolean force;
@@ -183,6 +188,10 @@ final class CompareCommand implements Callable<Integer> {
             if (!calibration.given() || calibrationData == null || planOut == null) {
                 throw new ParameterException(spec.commandLine(), "--target-bpw needs --calibration PROFILE, "
                         + "--calibration-data TEXT and --plan-out FILE");
+            }
+            if (planSequences < 1 || planSequences > samples) {
+                throw new ParameterException(spec.commandLine(), "--plan-sequences (" + planSequences
+                        + ") must be between 1 and --samples (" + samples + ")");
             }
             if (Files.exists(planOut) && !force) {
                 throw new java.nio.file.FileAlreadyExistsException(planOut.toString());
@@ -351,7 +360,7 @@ final class CompareCommand implements Callable<Integer> {
             err.println("compare: warning: " + calibrationData + " is not the text the profile was made from "
                     + "(data_sha256 differs); sensitivities are measured on it anyway");
         }
-        List<int[]> kl = calib.subList(0, Math.min(PLAN_SEQUENCES, calib.size()));
+        List<int[]> kl = calib.subList(0, Math.min(planSequences, calib.size()));
         long params = 0;
         long fixed = 0;
         for (Tensor t : w.tensors().values()) {
@@ -380,9 +389,6 @@ final class CompareCommand implements Callable<Integer> {
     }
 
     private MixedPrecision.Candidates candidates = MixedPrecision.Candidates.MIXED;
-
-    /** Calibration sequences whose ΔKLD measures a weight's sensitivity (the first of --calibration-data's). */
-    static final int PLAN_SEQUENCES = 4;
 
     private void printPlan(PrintWriter out, MixedPrecision.Plan plan) {
         out.printf(Locale.ROOT, "plan    %.2f bits per weight: %,d bytes of %,d allowed, predicted mean ΔKLD %.5f, "

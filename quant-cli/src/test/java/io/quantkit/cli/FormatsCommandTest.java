@@ -72,11 +72,12 @@ class FormatsCommandTest {
         assertEquals(4.125, int4.get("bits_per_weight").get("large").asDouble(), 0.0);
         // 64x172: 11,008 codes = 5,504 bytes; 2 groups per row (128 + 44) * 64 rows * 2 bytes
         assertEquals(5504L + 256L, int4.get("bytes").get("small").asLong());
-        // 0.5% of 16,777,216 = 83,886.08 -> 83,886 outliers of 4 (index) + 2 (value) bytes
+        // 0.5% of 16,777,216 = 83,886.08 -> 83,886 outliers of 2 (u16 offset) + 2 (value) bytes, and 256 blocks of
+        // 65,536 elements with a 4-byte end each
         JsonNode outliers = find(schemes, "int4-outliers");
-        assertEquals(8650752L + 83886L * 6, outliers.get("bytes").get("large").asLong());
-        // 64x172: floor(55.04) = 55 outliers
-        assertEquals(5760L + 55L * 6, outliers.get("bytes").get("small").asLong());
+        assertEquals(8650752L + 83886L * 4 + 256L * 4, outliers.get("bytes").get("large").asLong());
+        // 64x172: floor(55.04) = 55 outliers, one block
+        assertEquals(5760L + 55L * 4 + 4L, outliers.get("bytes").get("small").asLong());
         JsonNode group = int4.get("params").get(0);
         assertEquals("group", group.get("name").asText());
         assertEquals("128", group.get("default").asText());
@@ -97,9 +98,10 @@ class FormatsCommandTest {
         assertEquals(6291456L + 524288L, schemes.get(1).get("bytes").get("large").asLong());
         // fp8 with 128x128 tiles: one byte per value + 32 * 32 float32 scales
         assertEquals(16777216L + 4096L, schemes.get(2).get("bytes").get("large").asLong());
-        // a 4.6 bpw target: base 4.125 bpw leaves 0.475 * 16,777,216 bits = 7,969,177.6 -> 166,024 outliers of 48 bits
+        // a 4.6 bpw target: base 4.125 bpw leaves 0.475 * 16,777,216 bits = 7,969,177.6; 256 block ends of 32 bits
+        // take 8,192 -> 7,960,985.6 bits = 248,780 outliers of 32 bits (u16 offset + 16-bit value)
         JsonNode target = schemes.get(3);
-        assertEquals(8650752L + 166024L * 6, target.get("bytes").get("large").asLong());
+        assertEquals(8650752L + 256L * 4 + 248780L * 4, target.get("bytes").get("large").asLong());
         assertTrue(target.get("bits_per_weight").get("large").asDouble() <= 4.6);
     }
 

@@ -1,6 +1,5 @@
 package io.quantkit.calib;
 
-import io.quantkit.format.Bf16;
 import io.quantkit.format.Fp16;
 import io.quantkit.format.Rounding;
 import io.quantkit.quant.Codecs;
@@ -469,24 +468,7 @@ final class GridTarget {
             dims[dims.length - 1] = groups;
             arrays.add(StoredArray.of("scales", DType.F16, Shape.of(dims), sb));
             if (outlierIndex != null) {
-                int k = outlierIndex.length;
-                boolean bf16 = true;
-                boolean f16Range = true;
-                for (float v : outlierValue) {
-                    bf16 &= Bf16.round(v) == v;
-                    f16Range &= Math.abs(v) <= 65504f;
-                }
-                bf16 |= !f16Range;
-                ByteBuffer ib = ByteBuffer.allocate(4 * k).order(ByteOrder.LITTLE_ENDIAN);
-                ByteBuffer vb = ByteBuffer.allocate(2 * k).order(ByteOrder.LITTLE_ENDIAN);
-                for (int j = 0; j < k; j++) {
-                    ib.putInt(outlierIndex[j]);
-                    vb.putShort(bf16 ? Bf16.fromFloat(outlierValue[j]) : Fp16.fromFloat(outlierValue[j]));
-                }
-                ib.flip();
-                vb.flip();
-                arrays.add(StoredArray.of("outlier_index", DType.I32, Shape.of(k), ib));
-                arrays.add(StoredArray.of("outlier_value", bf16 ? DType.BF16 : DType.F16, Shape.of(k), vb));
+                arrays.addAll(io.quantkit.quant.codec.OutlierCodec.outlierArrays(n, outlierIndex, outlierValue));
             }
         }
         if (scheme.kind() == io.quantkit.quant.SchemeKind.INT4_OUTLIERS) {

@@ -25,10 +25,14 @@ public final class SchemeInfo {
     private static final int HALF_BYTES = 2;
     /** Bytes of an int-grid zero point (u8). */
     private static final int ZERO_POINT_BYTES = 1;
-    /** Bytes of an outlier's flat element index (i32). */
-    private static final int OUTLIER_INDEX_BYTES = 4;
-    /** Bits one outlier costs: its index and its 16-bit value. */
-    private static final int OUTLIER_BITS = 8 * (OUTLIER_INDEX_BYTES + HALF_BYTES);
+    /** Bytes of an outlier's offset in its block of {@link #OUTLIER_BLOCK} elements (u16). */
+    private static final int OUTLIER_OFFSET_BYTES = 2;
+    /** Elements per block of outlier offsets; each block stores where its outliers end (i32). */
+    private static final long OUTLIER_BLOCK = 65536;
+    /** Bytes of one block's end (i32). */
+    private static final int OUTLIER_BLOCK_END_BYTES = 4;
+    /** Bits one outlier costs: its offset and its 16-bit value. */
+    private static final int OUTLIER_BITS = 8 * (OUTLIER_OFFSET_BYTES + HALF_BYTES);
     /** Largest bits-per-weight target an outlier budget may name. */
     private static final int MAX_BPW_TARGET = 64;
     /** ggml's super-block length for the ternary types TQ1_0 and TQ2_0 (QK_K). */
@@ -123,7 +127,8 @@ public final class SchemeInfo {
             case FP8_E4M3 -> "codes: f8_e4m3 [shape]; scales: f32 " + fp8ScaleShape();
             case FP8_E5M2 -> "codes: f8_e5m2 [shape]; scales: f32 " + fp8ScaleShape();
             case INT, INT8, INT4 -> intLayout();
-            case INT4_OUTLIERS -> intLayout() + "; outlier_index: i32 [k], ascending flat indexes;"
+            case INT4_OUTLIERS -> intLayout() + "; outlier_block_end: i32 [ceil(n/65536)] (none when k = 0),"
+                    + " outliers before each block's end; outlier_offset: u16 [k], flat index mod 65536, ascending;"
                     + " outlier_value: f16 or bf16 [k]; k = floor(budget * n) (or the most a bpw target allows)";
             case TERNARY -> ("2bit".equals(scheme.param("pack"))
                     ? "codes: u8 [ceil(n/4)], q+1 as 2-bit codes, 4 per byte, first element in bits 0-1"
@@ -151,7 +156,7 @@ public final class SchemeInfo {
                 default -> "8 + 32*ceil(r/" + scheme.intParam("block") + ")*ceil(c/" + scheme.intParam("block") + ")/n";
             };
             case INT, INT8, INT4 -> intFormula();
-            case INT4_OUTLIERS -> intFormula() + " + 48*k/n, k = floor(budget*n)";
+            case INT4_OUTLIERS -> intFormula() + " + (32*k + 32*ceil(n/65536))/n (k > 0), k = floor(budget*n)";
             case TERNARY -> ("2bit".equals(scheme.param("pack")) ? "8*ceil(n/4)/n" : "8*ceil(n/5)/n")
                     + switch (scheme.param("scale")) {
                         case "tensor" -> " + 32/n";
@@ -201,7 +206,7 @@ public final class SchemeInfo {
             case INT -> intBytes(scheme.intParam("bits"), r, c);
             case INT8 -> intBytes(8, r, c);
             case INT4 -> intBytes(4, r, c);
-            case INT4_OUTLIERS -> intBytes(4, r, c) + (OUTLIER_INDEX_BYTES + HALF_BYTES) * outlierCount(shape);
+            case INT4_OUTLIERS -> intBytes(4, r, c) + outlierBytes(n, outlierCount(shape));
             case TERNARY -> ceilDiv(n, "2bit".equals(scheme.param("pack")) ? 4 : 5)
                     + (long) F32_BYTES * switch (scheme.param("scale")) {
                         case "tensor" -> 1;
@@ -227,7 +232,8 @@ public final class SchemeInfo {
     /**
      * Number of weights int4-outliers keeps in 16-bit for a tensor of {@code shape}. A budget given as a fraction
      * ({@code 0.5%} or {@code 0.005}) keeps {@code floor(fraction * n)}; one given as a bits-per-weight target
-     * ({@code 4.6bpw}) keeps the largest non-negative k with {@code 8 * (bytes without outliers) + 48 * k <= target * n}.
+     * ({@code 4.6bpw}) keeps the largest non-negative k with {@code 8 * (bytes without outliers) + 32 * ceil(n / 65536) + 32 * k <= target * n}
+     * (or 0 when not even one outlier fits).
      */
     long outlierCount(Shape shape) {
         long n = shape.numel();
@@ -238,9 +244,11 @@ public final class SchemeInfo {
                 throw new IllegalArgumentException("int4-outliers: budget " + scheme.param("budget")
                         + " must be in (0, " + MAX_BPW_TARGET + "] bits per weight");
             }
-            double spare = target * n - 8.0 * intBytes(4, shape.rows(), shape.rowLength());
-            // a target below the cost of the grid alone (a tiny tensor) keeps no outliers
-            return spare <= 0 ? 0 : Math.min(n, (long) Math.floor(spare / OUTLIER_BITS));
+            // the block ends are paid once there is an outlier: k = floor(spare / 32) with them counted
+            double spare = target * n - 8.0 * intBytes(4, shape.rows(), shape.rowLength())
+                    - 8.0 * OUTLIER_BLOCK_END_BYTES * ceilDiv(n, OUTLIER_BLOCK);
+            // a target below the cost of the grid and one outlier (a tiny tensor) keeps no outliers
+            return spare < OUTLIER_BITS ? 0 : Math.min(n, (long) Math.floor(spare / OUTLIER_BITS));
         }
         double f = b.endsWith("%") ? parseNumber(b.substring(0, b.length() - 1), b) / 100.0 : parseNumber(b, b);
         if (!(f >= 0 && f <= 1)) {
@@ -248,6 +256,11 @@ public final class SchemeInfo {
                     + " must be a fraction in 0..1 (0%..100%)");
         }
         return Math.min(n, (long) Math.floor(f * n));
+    }
+
+    /** Bytes of k outliers in a tensor of n elements: offsets, values and, when k > 0, the block ends. */
+    private static long outlierBytes(long n, long k) {
+        return k == 0 ? 0 : (OUTLIER_OFFSET_BYTES + HALF_BYTES) * k + OUTLIER_BLOCK_END_BYTES * ceilDiv(n, OUTLIER_BLOCK);
     }
 
     private static double parseNumber(String text, String budget) {

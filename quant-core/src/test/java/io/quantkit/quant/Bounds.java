@@ -187,7 +187,10 @@ final class Bounds {
             int g = cols == 0 ? 0 : (group == 0 || group > cols ? cols : group);
             long groups = cols == 0 ? 0 : (long) (n / cols) * ((cols + g - 1) / g);
             long base = 8L * ((4L * n + 7) / 8) + 16 * groups + (asym ? 8 * groups : 0);
-            return (int) Math.max(0, Math.floor((bpw * n - base) / 48));
+            // format 2: 32 bits per outlier (u16 offset, 16-bit value) and, once there is one, 32 bits per
+            // block of 65,536 elements
+            long blocks = (n + 65535L) / 65536;
+            return (int) Math.max(0, Math.floor((bpw * n - base - 32.0 * blocks) / 32));
         }
         double f = t.endsWith("%") ? Double.parseDouble(t.substring(0, t.length() - 1)) / 100 : Double.parseDouble(t);
         return (int) Math.floor(f * n);

@@ -123,10 +123,11 @@ class CodecBehaviourTest {
             assertTrue(Math.abs(w[i] - d[i]) <= s / 2, "element " + i);
         }
         List<StoredArray> a = q.arrays();
-        assertEquals(List.of("codes", "scales", "outlier_index", "outlier_value"),
+        assertEquals(List.of("codes", "scales", "outlier_block_end", "outlier_offset", "outlier_value"),
                 a.stream().map(StoredArray::role).toList());
-        assertEquals(40, a.get(2).data().getInt(0));
-        assertEquals(DType.BF16, a.get(3).dtype()); // 5.0 is exact in bf16
+        assertEquals(1, a.get(2).data().getInt(0)); // one block of 65,536 holding the one outlier
+        assertEquals(40, a.get(3).data().getShort(0));
+        assertEquals(DType.BF16, a.get(4).dtype()); // 5.0 is exact in bf16
     }
 
     @Test
@@ -138,11 +139,11 @@ class CodecBehaviourTest {
             w[i] = Bf16.round((float) (r.nextGaussian() * 0.02 * (r.nextInt(50) == 0 ? 30 : 1)));
         }
         QuantizedTensor q = quantize("int4-outliers:budget=2%", Shape.of(4, 1024), w);
-        assertEquals(DType.BF16, q.arrays().get(3).dtype());
-        ByteBuffer idx = q.arrays().get(2).data();
+        assertEquals(DType.BF16, q.arrays().get(4).dtype());
+        ByteBuffer idx = q.arrays().get(3).data();
         float[] d = q.toFloatArray();
         for (int j = 0; j < 81; j++) {
-            int i = idx.getInt(4 * j);
+            int i = Short.toUnsignedInt(idx.getShort(2 * j)); // 4096 elements: one block, offset = index
             assertEquals(w[i], d[i], 0, "outlier " + i + " seed " + seed);
         }
     }
@@ -151,11 +152,11 @@ class CodecBehaviourTest {
     void budgetAsBitsPerWeight() {
         Scheme s = Scheme.parse("int4-outliers:budget=4.6bpw");
         OutlierCodec c = new OutlierCodec(s);
-        // 4096×4096: grid costs 4.125 bpw; (4.6 − 4.125)·2^24 / 48 outliers
+        // 4096×4096: grid costs 4.125 bpw, 256 blocks of 65,536 cost 32 bits each; an outlier costs 32 bits
         long n = 4096L * 4096;
-        assertEquals((long) Math.floor((4.6 * n - 4.125 * n) / 48), c.outlierCount(Shape.of(4096, 4096)));
+        assertEquals((long) Math.floor((4.6 * n - 4.125 * n - 256 * 32) / 32), c.outlierCount(Shape.of(4096, 4096)));
         QuantizedTensor q = c.quantize(FloatTensor.of(Shape.of(64, 1024), sampleGauss(64 * 1024, 3)));
-        assertTrue(q.bitsPerWeight() <= 4.6 && q.bitsPerWeight() > 4.6 - 48.0 / (64 * 1024), "" + q.bitsPerWeight());
+        assertTrue(q.bitsPerWeight() <= 4.6 && q.bitsPerWeight() > 4.6 - 32.0 / (64 * 1024), "" + q.bitsPerWeight());
         assertEquals(0, new OutlierCodec(Scheme.parse("int4-outliers:budget=4bpw")).outlierCount(Shape.of(64, 1024)));
     }
 
@@ -199,9 +200,9 @@ class CodecBehaviourTest {
 
         Codec outl = Codecs.forScheme(Scheme.parse("int4-outliers:budget=10%"));
         List<StoredArray> o = new ArrayList<>(outl.quantize(FloatTensor.of(shape, w)).arrays());
-        ByteBuffer idx = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putInt(3).putInt(20);
+        ByteBuffer idx = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putShort((short) 3).putShort((short) 20);
         idx.flip();
-        o.set(2, StoredArray.of("outlier_index", DType.I32, Shape.of(2), idx));
+        o.set(3, StoredArray.of("outlier_offset", DType.U16, Shape.of(2), idx));
         e = assertThrows(IllegalArgumentException.class, () -> outl.fromArrays(shape, o));
         assertTrue(e.getMessage().contains("20"), e.getMessage());
     }

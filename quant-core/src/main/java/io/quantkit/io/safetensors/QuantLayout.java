@@ -13,8 +13,8 @@ import java.util.List;
  * array 0 of the codec (codes, blocks, values)  → stored as  NAME            with its own dtype and shape
  * role "scales"                                 → stored as  NAME_scale      (compressed-tensors' weight_scale)
  * role "zeros"                                  → stored as  NAME_zero_point (compressed-tensors' weight_zero_point)
- * any other role R (outlier_index, ...)         → stored as  NAME_R
- * __metadata__ "quantkit.format"      = "1"
+ * any other role R (outlier_offset, ...)        → stored as  NAME_R
+ * __metadata__ "quantkit.format"      = "2"   (version 1, read too, differs only in int4-outliers' index array)
  * __metadata__ "quantkit.tensor.NAME" = {"scheme":"int4:group=64","shape":[4096,4096],
  *                                        "arrays":[["codes","NAME"],["scales","NAME_scale"]]}
  * </pre>
@@ -24,7 +24,10 @@ import java.util.List;
  */
 public final class QuantLayout {
     public static final String FORMAT_KEY = "quantkit.format";
-    public static final String FORMAT_VERSION = "1";
+    /** The layout version written. */
+    public static final String FORMAT_VERSION = "2";
+    /** Every layout version read: 1 stored int4-outliers' indexes as one I32 array (its codec reads both). */
+    public static final java.util.Set<String> READ_VERSIONS = java.util.Set.of("1", "2");
     public static final String TENSOR_PREFIX = "quantkit.tensor.";
 
     private QuantLayout() {

@@ -122,9 +122,10 @@ public final class SafetensorsReader {
     }
 
     private static Grouped group(Path file, Header h) {
-        if (!QuantLayout.FORMAT_VERSION.equals(h.metadata().get(QuantLayout.FORMAT_KEY))) {
+        if (!QuantLayout.READ_VERSIONS.contains(h.metadata().get(QuantLayout.FORMAT_KEY))) {
             throw BadFileException.of(file, "%s '%s' is not a layout version this build reads (%s)",
-                    QuantLayout.FORMAT_KEY, h.metadata().get(QuantLayout.FORMAT_KEY), QuantLayout.FORMAT_VERSION);
+                    QuantLayout.FORMAT_KEY, h.metadata().get(QuantLayout.FORMAT_KEY),
+                    String.join(", ", new java.util.TreeSet<>(QuantLayout.READ_VERSIONS)));
         }
         Map<String, TensorInfo> stored = new LinkedHashMap<>();
         for (TensorInfo t : h.tensors()) {

@@ -27,23 +27,30 @@ import java.util.Objects;
  * 2. set them to 0 in a copy and quantize that copy exactly as int4:group=G,mode=M (so each group's scale
  *    is computed from the bulk only: 0 never raises amax, and the asym range always contains 0)
  * 3. store the outliers sparsely; decoding writes them over their (zero) grid value
- * layout:
+ * layout (quantkit.format 2):
  *   "codes", "scales"[, "zeros"]   as IntCodec with bits=4
- *   "outlier_index" I32 [k]        flat row-major element indexes, strictly ascending
+ *   "outlier_block_end" I32 [B]    the flat indexes are cut into blocks of 65,536 elements; entry b is the number
+ *                                  of outliers whose index is below (b+1)·65,536 (non-decreasing, the last is k);
+ *                                  B = ⌈n / 65,536⌉, or 0 when k = 0
+ *   "outlier_offset" U16 [k]       each outlier's flat row-major index minus its block's start (index mod 65,536);
+ *                                  together strictly ascending
  *   "outlier_value" BF16|F16 [k]   BF16 if every outlier is exactly a bf16 value (a bf16 checkpoint), else F16
  *                                  if every one is exact in f16, else F16 when all are ≤ 65504 in magnitude
  *                                  (rounded to nearest even), else BF16 (rounded to nearest even)
+ *   read too (quantkit.format 1): "outlier_index" I32 [k] (flat indexes, strictly ascending) and "outlier_value"
  * budget: "0.5%" or "0.005" → k = ⌊fraction · n⌋;  "4.6bpw" → the largest k ≥ 0 with
- *         8·(bytes of codes, scales, zeros) + 48·k ≤ 4.6·n  (an outlier costs 32 index + 16 value bits);
- *         when the grid alone already costs more than the target (tiny tensors), k = 0 and the tensor
+ *         8·(bytes of codes, scales, zeros, block ends) + 32·k ≤ 4.6·n  (an outlier costs 16 offset + 16 value
+ *         bits); when the grid alone already costs more than the target (tiny tensors), k = 0 and the tensor
  *         exceeds the target rather than failing a whole-model conversion
  * </pre>
  * Error: outliers exact (or within half an f16 ulp when the source is neither bf16 nor f16); every other
  * element within the INT4 bound of its group. NaN/Inf: rejected.
  */
 public final class OutlierCodec implements Codec {
-    /** Bits one outlier costs: a 32-bit index and a 16-bit value. */
-    public static final int BITS_PER_OUTLIER = 48;
+    /** Bits one outlier costs: a 16-bit offset in its block and a 16-bit value. */
+    public static final int BITS_PER_OUTLIER = 32;
+    /** Elements per block of the outlier offsets (an offset is a u16). */
+    public static final int OUTLIER_BLOCK = 1 << 16;
     private static final int BITS = 4;
 
     private final Scheme scheme;
@@ -97,9 +104,9 @@ public final class OutlierCodec implements Codec {
             GroupedInt grid = new GroupedInt(shape, BITS, group, asym);
             long groups = (long) grid.scaleCount();
             long baseBits = 8L * ((n * BITS + 7) / 8) + 16L * groups + (asym ? 8L * groups : 0);
-            double spare = budget.value * n - baseBits;
-            if (spare <= 0) {
-                return 0; // target below the cost of the grid alone (tiny tensors): keep no outliers
+            double spare = budget.value * n - baseBits - 32.0 * blockCount(n, 1);
+            if (spare < BITS_PER_OUTLIER) {
+                return 0; // target below the cost of the grid (and one outlier) alone: keep no outliers
             }
             return (int) Math.min(n, (long) Math.floor(spare / BITS_PER_OUTLIER));
         }
@@ -120,38 +127,101 @@ public final class OutlierCodec implements Codec {
         }
         GroupedInt grid = new GroupedInt(shape, BITS, group, asym);
         List<StoredArray> arrays = new java.util.ArrayList<>(grid.encode(w, shape));
-        DType vt = valueType(values);
-        ByteBuffer ib = CodecSupport.allocate(4L * k);
-        ByteBuffer vb = CodecSupport.allocate(2L * k);
-        for (int j = 0; j < k; j++) {
-            ib.putInt(idx[j]);
-            vb.putShort(vt == DType.BF16 ? Bf16.fromFloat(values[j]) : Fp16.fromFloat(values[j]));
-        }
-        ib.flip();
-        vb.flip();
-        arrays.add(StoredArray.of("outlier_index", DType.I32, Shape.of(k), ib));
-        arrays.add(StoredArray.of("outlier_value", vt, Shape.of(k), vb));
-        return new OutlierTensor(scheme, shape, grid, arrays);
+        arrays.addAll(outlierArrays(shape.numel(), idx, values));
+        return new OutlierTensor(scheme, shape, grid, arrays, idx);
     }
 
     @Override
     public QuantizedTensor fromArrays(Shape shape, List<StoredArray> arrays) {
         GroupedInt grid = new GroupedInt(shape, BITS, group, asym);
         int used = grid.validate(scheme, shape, arrays);
-        CodecSupport.expectCount(scheme, arrays, used + 2);
-        if (used < arrays.size() && arrays.get(used).shape().rank() != 1) {
+        boolean legacy = used < arrays.size() && arrays.get(used).role().equals("outlier_index");
+        CodecSupport.expectCount(scheme, arrays, used + (legacy ? 2 : 3));
+        int[] idx = legacy ? legacyIndexes(arrays, used) : blockIndexes(shape.numel(), arrays, used);
+        int k = idx.length;
+        CodecSupport.expect(scheme, arrays, arrays.size() - 1, "outlier_value", Shape.of(k), DType.BF16, DType.F16);
+        checkIndexes(idx, shape.numel(), k);
+        return new OutlierTensor(scheme, shape, grid, arrays, idx);
+    }
+
+    /** quantkit.format 1: "outlier_index" I32 [k], flat indexes. */
+    private int[] legacyIndexes(List<StoredArray> arrays, int at) {
+        if (arrays.get(at).shape().rank() != 1) {
             throw new IllegalArgumentException(scheme + " 'outlier_index' must be 1-D");
         }
-        long k = arrays.get(used).shape().numel();
-        CodecSupport.expect(scheme, arrays, used, "outlier_index", Shape.of(k), DType.I32);
-        CodecSupport.expect(scheme, arrays, used + 1, "outlier_value", Shape.of(k), DType.BF16, DType.F16);
-        ByteBuffer ib = arrays.get(used).data();
+        long k = arrays.get(at).shape().numel();
+        CodecSupport.expect(scheme, arrays, at, "outlier_index", Shape.of(k), DType.I32);
+        ByteBuffer ib = arrays.get(at).data();
         int[] idx = new int[(int) k];
         for (int j = 0; j < k; j++) {
             idx[j] = ib.getInt(4 * j);
         }
-        checkIndexes(idx, shape.numel(), (int) k);
-        return new OutlierTensor(scheme, shape, grid, arrays);
+        return idx;
+    }
+
+    /** quantkit.format 2: "outlier_block_end" I32 [B] and "outlier_offset" U16 [k]. */
+    private int[] blockIndexes(long n, List<StoredArray> arrays, int at) {
+        if (at + 1 >= arrays.size() || arrays.get(at + 1).shape().rank() != 1) {
+            throw new IllegalArgumentException(scheme + " expects a 1-D 'outlier_offset' array at position "
+                    + (at + 1));
+        }
+        long k = arrays.get(at + 1).shape().numel();
+        int blocks = blockCount(n, k);
+        CodecSupport.expect(scheme, arrays, at, "outlier_block_end", Shape.of(blocks), DType.I32);
+        CodecSupport.expect(scheme, arrays, at + 1, "outlier_offset", Shape.of(k), DType.U16);
+        ByteBuffer eb = arrays.get(at).data();
+        ByteBuffer ob = arrays.get(at + 1).data();
+        int[] idx = new int[(int) k];
+        int j = 0;
+        for (int b = 0; b < blocks; b++) {
+            int end = eb.getInt(4 * b);
+            if (end < j || end > k || (b == blocks - 1 && end != k)) {
+                throw new IllegalArgumentException(scheme + " outlier_block_end[" + b + "] = " + end
+                        + " is not between " + j + " and " + k + (b == blocks - 1 ? " or is not " + k : ""));
+            }
+            for (; j < end; j++) {
+                idx[j] = (int) ((long) b * OUTLIER_BLOCK + Short.toUnsignedInt(ob.getShort(2 * j)));
+            }
+        }
+        return idx;
+    }
+
+    /** Blocks of offsets stored for a tensor of n elements with k outliers: ⌈n / 65,536⌉, or 0 without outliers. */
+    static int blockCount(long n, long k) {
+        return k == 0 ? 0 : (int) ((n + OUTLIER_BLOCK - 1) / OUTLIER_BLOCK);
+    }
+
+    /**
+     * The stored outlier arrays ("outlier_block_end", "outlier_offset", "outlier_value") of a tensor of {@code n}
+     * elements whose outliers are at the strictly ascending flat indexes {@code idx} with {@code values}.
+     */
+    public static List<StoredArray> outlierArrays(long n, int[] idx, float[] values) {
+        int k = idx.length;
+        if (values.length != k) {
+            throw new IllegalArgumentException(k + " outlier indexes but " + values.length + " values");
+        }
+        checkIndexes(idx, n, k);
+        int blocks = blockCount(n, k);
+        DType vt = valueType(values);
+        ByteBuffer eb = CodecSupport.allocate(4L * blocks);
+        ByteBuffer ob = CodecSupport.allocate(2L * k);
+        ByteBuffer vb = CodecSupport.allocate(2L * k);
+        int j = 0;
+        for (int b = 0; b < blocks; b++) {
+            long end = (long) (b + 1) * OUTLIER_BLOCK;
+            while (j < k && idx[j] < end) {
+                ob.putShort((short) (idx[j] & (OUTLIER_BLOCK - 1)));
+                vb.putShort(vt == DType.BF16 ? Bf16.fromFloat(values[j]) : Fp16.fromFloat(values[j]));
+                j++;
+            }
+            eb.putInt(j);
+        }
+        eb.flip();
+        ob.flip();
+        vb.flip();
+        return List.of(StoredArray.of("outlier_block_end", DType.I32, Shape.of(blocks), eb),
+                StoredArray.of("outlier_offset", DType.U16, Shape.of(k), ob),
+                StoredArray.of("outlier_value", vt, Shape.of(k), vb));
     }
 
     private static void checkIndexes(int[] idx, long n, int k) {
@@ -222,20 +292,17 @@ public final class OutlierCodec implements Codec {
         private final int[] index;
         private final float[] value;
 
-        OutlierTensor(Scheme scheme, Shape shape, GroupedInt grid, List<StoredArray> arrays) {
+        /** {@code arrays} as stored (either layout, the values last); {@code index} the flat indexes they hold. */
+        OutlierTensor(Scheme scheme, Shape shape, GroupedInt grid, List<StoredArray> arrays, int[] index) {
             super(scheme, shape, arrays);
-            int used = arrays.size() - 2;
             this.dec = grid.new Decoder(arrays);
-            StoredArray ia = arrays.get(used);
-            StoredArray va = arrays.get(used + 1);
-            int k = (int) ia.shape().numel();
-            this.index = new int[k];
+            StoredArray values = arrays.get(arrays.size() - 1);
+            int k = index.length;
+            this.index = index;
             this.value = new float[k];
-            ByteBuffer ib = ia.data();
-            ByteBuffer vb = va.data();
-            boolean bf16 = va.dtype() == DType.BF16;
+            ByteBuffer vb = values.data();
+            boolean bf16 = values.dtype() == DType.BF16;
             for (int j = 0; j < k; j++) {
-                index[j] = ib.getInt(4 * j);
                 short h = vb.getShort(2 * j);
                 value[j] = bf16 ? Bf16.toFloat(h) : Fp16.toFloat(h);
             }

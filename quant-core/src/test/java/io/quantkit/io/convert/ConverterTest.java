@@ -176,7 +176,7 @@ class ConverterTest {
         Converter.convert(in, st, Converter.Options.of(Scheme.parse("q4_0")));
         try (Checkpoint src = Checkpoints.open(in); Checkpoint got = Checkpoints.open(st)) {
             assertEquals(src.names(), got.names());
-            assertEquals("1", got.metadata().getString("quantkit.format"));
+            assertEquals("2", got.metadata().getString("quantkit.format"));
             assertEquals("{\"scheme\":\"q4_0\",\"shape\":[64,32],\"arrays\":[[\"blocks\",\"blk.0.ffn_gate.weight\"]]}",
                     got.metadata().getString("quantkit.tensor.blk.0.ffn_gate.weight"));
             TensorInfo g = got.info("blk.0.ffn_gate.weight").orElseThrow();
