@@ -22,7 +22,9 @@ import java.util.Objects;
  * <li>{@link Method#GPTQ}: {@link Gptq} with H = 2·E[x xᵀ], group scales by the weighted search.</li>
  * </ul>
  * int4-outliers: outliers chosen first (by the scheme's select: magnitude, saliency or error), removed (set to
- * 0), the rest quantized by the method, the outliers stored exactly as {@link OutlierCodec} stores them.
+ * 0), the rest quantized by the method, the outliers stored as {@link OutlierCodec} stores them: their own value,
+ * or with GPTQ their compensated target when GPTQ reaches them (f16), and the group scales set by the rest
+ * (also with act-order).
  * Without statistics (e.g. the token embedding, which has no input activations) IMATRIX and GPTQ fall back to
  * an unweighted (MSE-optimal) scale search, and the outlier choice to uniform importance (select=saliency then
  * orders like magnitude).
@@ -124,6 +126,11 @@ public final class CalibratedQuantizer {
             Gptq.Result r = Gptq.run(target, w, rows, cols, stats.gram(), actOrder, true, exact);
             q = r.q();
             scales = r.scales();
+            if (outIdx != null) {
+                for (int j = 0; j < outIdx.length; j++) {
+                    outVal[j] = exact[outIdx[j]]; // the compensated value GPTQ stored
+                }
+            }
         } else {
             double[] imp = stats == null ? null : stats.importance();
             q = new int[w.length];

@@ -31,9 +31,10 @@ final class Gptq {
     }
 
     /**
-     * @param exact null, or per element the value stored exactly (an int4-outliers outlier), NaN elsewhere;
-     *              an exact element's residual (its compensated target minus the stored value) is spread like
-     *              a rounding error
+     * @param exact null, or per element NaN (a grid element) or a kept weight (an int4-outliers outlier). GPTQ
+     *              stores a kept weight as its compensated target when visited, rounded to f16 (bf16 beyond the
+     *              f16 range), and writes that value back into {@code exact}; only the rounding residual is
+     *              spread, like a rounding error
      */
     static Result run(GridTarget target, float[] w0, int rows, int cols, double[] gram, boolean actOrder,
                       boolean weightedScales, float[] exact) {
@@ -100,17 +101,26 @@ final class Gptq {
         float[] scales = new float[rows * groups];
         float[] offsets = target.affine ? new float[rows * groups] : null;
         boolean[] scaleSet = new boolean[groups];
-        if (actOrder) { // static groups: scales from the original weights
+        if (actOrder) { // static groups: scales from the original weights (the bulk: kept weights count as 0)
+            float[] bulk = w0;
+            if (exact != null) {
+                bulk = w0.clone();
+                for (int i = 0; i < bulk.length; i++) {
+                    if (!Float.isNaN(exact[i])) {
+                        bulk[i] = 0f;
+                    }
+                }
+            }
             for (int r = 0; r < rows; r++) {
                 for (int k = 0; k < groups; k++) {
                     int len = Math.min(g, cols - k * g);
                     if (offsets != null) {
-                        float[] dm = affineFor(target, w0, r * cols + k * g, len, gram, cols, k * g, weightedScales);
+                        float[] dm = affineFor(target, bulk, r * cols + k * g, len, gram, cols, k * g, weightedScales);
                         scales[r * groups + k] = dm[0];
                         offsets[r * groups + k] = dm[1];
                         continue;
                     }
-                    scales[r * groups + k] = scaleFor(target, w0, r * cols + k * g, len, gram,
+                    scales[r * groups + k] = scaleFor(target, bulk, r * cols + k * g, len, gram,
                             cols, k * g, weightedScales);
                 }
             }
@@ -145,8 +155,12 @@ final class Gptq {
                 float s = scales[r * groups + k];
                 double wv = w[r * cols + col];
                 if (exact != null && !Float.isNaN(exact[r * cols + col])) {
+                    float kept = (float) wv;
+                    kept = Math.abs(kept) <= 65504f ? io.quantkit.format.Fp16.round(kept)
+                            : io.quantkit.format.Bf16.round(kept);
+                    exact[r * cols + col] = kept;
                     q[r * cols + col] = 0;
-                    err[r] = (wv - exact[r * cols + col]) / d;
+                    err[r] = (wv - kept) / d;
                     continue;
                 }
                 if (offsets != null) {
@@ -181,7 +195,8 @@ final class Gptq {
 
     /**
      * Given the codes, re-chooses each row's group scales jointly to minimise the layer-output error proxy
-     * (t − x̂)ᵀ G (t − x̂), x̂_i = q_i·s_group(i), t the weights with outliers (stored exactly) removed: the normal
+     * (t − x̂)ᵀ G (t − x̂), x̂_i = q_i·s_group(i), t the weights minus the stored outliers (an outlier's code is 0,
+     * so its error t_i = w_i − stored_i enters as a fixed offset): the normal
      * equations A s = b with A_kl = q_kᵀ G q_l, b_k = q_kᵀ G t (q_k: the codes of group k, zero elsewhere).
      * The stored (F16) result replaces a row's scales only if its proxy error is lower.
      */
@@ -196,7 +211,7 @@ final class Gptq {
             int base = r * cols;
             for (int i = 0; i < cols; i++) {
                 boolean ex = exact != null && !Float.isNaN(exact[base + i]);
-                t[i] = ex ? 0 : w0[base + i];
+                t[i] = ex ? (double) w0[base + i] - exact[base + i] : w0[base + i];
             }
             for (int i = 0; i < cols; i++) {
                 double a = 0;

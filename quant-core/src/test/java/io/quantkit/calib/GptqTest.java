@@ -123,4 +123,64 @@ class GptqTest {
         assertEquals(Math.sqrt(0.5 - u01 * u01), u[3], 1e-12);
         assertEquals(null, Gptq.upperCholeskyOfInverse(new double[] {1, 2, 2, 1}, 2), "indefinite");
     }
+
+    /**
+     * A kept weight (int4-outliers) is stored as GPTQ's compensated target. With three columns, the last one kept,
+     * G as below, H = 2·G and damping λ = 0.01 · mean diag H = 0.02 (H̃ = H + λI), the best value of w2 once
+     * columns 0 and 1 are fixed with errors δ_i = w_i − q_i·s is w2 + (H̃20·δ0 + H̃21·δ1) / H̃22 (the closed form
+     * GPTQ's sequential updates reach), rounded to f16.
+     */
+    @Test
+    void keptWeightIsStoredAsItsCompensatedTarget() {
+        float[] w = {0.3f, 0.17f, 0.5f};
+        double[] gram = {1, 0.5, 0.3, 0.5, 1, 0.4, 0.3, 0.4, 1};
+        float[] exact = {Float.NaN, Float.NaN, 0.5f};
+        GridTarget t = GridTarget.of(Scheme.parse("int4-outliers:group=32"));
+        Gptq.Result r = Gptq.run(t, w, 1, 3, gram, false, false, exact);
+        assertEquals(0, r.q()[2], "a kept weight has code 0");
+        double s = r.scales()[0];
+        double d0 = 0.3f - r.q()[0] * s;
+        double d1 = 0.17f - r.q()[1] * s;
+        float want = io.quantkit.format.Fp16.round((float) (0.5 + (0.6 * d0 + 0.8 * d1) / 2.02));
+        assertEquals(want, exact[2], 1e-6f, "δ0 = " + d0 + ", δ1 = " + d1);
+        assertTrue(want != 0.5f, "the case compensates by more than half an f16 step: " + want);
+        assertTrue(Float.isNaN(exact[0]) && Float.isNaN(exact[1]));
+    }
+
+    /**
+     * With act-order the group scales are fixed up front; a kept weight must not set them (it is stored apart).
+     * On H = I (no compensation between columns) act-order and natural order see the same weights, so they must
+     * give the same codes and scales; the group's scale comes from the bulk (|w| ≤ 0.05), not from the kept 1.0.
+     */
+    @Test
+    void actOrderScalesComeFromTheBulk() {
+        SplittableRandom rng = new SplittableRandom(4);
+        int rows = 3;
+        int cols = 40;
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (rng.nextDouble(-0.05, 0.05));
+        }
+        double[] gram = new double[cols * cols];
+        for (int i = 0; i < cols; i++) {
+            gram[i * cols + i] = 1;
+        }
+        GridTarget t = GridTarget.of(Scheme.parse("int4-outliers:group=32"));
+        float[] exactA = new float[w.length];
+        java.util.Arrays.fill(exactA, Float.NaN);
+        w[5] = 1.0f;
+        w[cols + 33] = -2.0f;
+        exactA[5] = 1.0f;
+        exactA[cols + 33] = -2.0f;
+        float[] exactN = exactA.clone();
+        Gptq.Result a = Gptq.run(t, w, rows, cols, gram, true, false, exactA);
+        Gptq.Result n = Gptq.run(t, w, rows, cols, gram, false, false, exactN);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(n.scales(), a.scales());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(n.q(), a.q());
+        for (float sc : a.scales()) {
+            assertTrue(Math.abs(sc) <= 0.05 / 7 * 1.01, "scale " + sc + " is set by the bulk");
+        }
+        assertEquals(1.0f, exactA[5], 0, "H = I: nothing to compensate, the kept value is the weight");
+        assertEquals(-2.0f, exactA[cols + 33], 0);
+    }
 }
