@@ -64,12 +64,12 @@ final class Kernels {
                     int i = i0;
                     if (twoPass) {
                         for (; i + 2 <= i1; i += 2) {
-                            axpy4x2(s0, s1, s2, s3, x[x0 + i], x[x1 + i], x[x2 + i], x[x3 + i], w[i],
+                            Axpy.axpy4x2(s0, s1, s2, s3, x[x0 + i], x[x1 + i], x[x2 + i], x[x3 + i], w[i],
                                     x[x0 + i + 1], x[x1 + i + 1], x[x2 + i + 1], x[x3 + i + 1], w[i + 1], t0, t1);
                         }
                     }
                     for (; i < i1; i++) {
-                        axpy4(s0, s1, s2, s3, x[x0 + i], x[x1 + i], x[x2 + i], x[x3 + i], w[i], t0, t1);
+                        Axpy.axpy4(s0, s1, s2, s3, x[x0 + i], x[x1 + i], x[x2 + i], x[x3 + i], w[i], t0, t1);
                     }
                     System.arraycopy(s0, t0, y, y0, width);
                     System.arraycopy(s1, t0, y, y0 + out, width);
@@ -85,43 +85,11 @@ final class Kernels {
                     }
                     int xr = r * in;
                     for (int i = i0; i < i1; i++) {
-                        axpy(s0, x[xr + i], w[i], t0, t1);
+                        Axpy.axpy(s0, x[xr + i], w[i], t0, t1);
                     }
                     System.arraycopy(s0, t0, y, y0, width);
                 }
             }
-        }
-    }
-
-    /** {@code s[j] += v · b[j]} for {@code from <= j < to}. */
-    private static void axpy(float[] s, float v, float[] b, int from, int to) {
-        for (int j = from; j < to; j++) {
-            s[j] += v * b[j];
-        }
-    }
-
-    /** {@code s_r[j] += v_r · b[j]} for the four rows, {@code from <= j < to}. */
-    private static void axpy4(float[] s0, float[] s1, float[] s2, float[] s3, float v0, float v1, float v2, float v3,
-                              float[] b, int from, int to) {
-        for (int j = from; j < to; j++) {
-            float bj = b[j];
-            s0[j] += v0 * bj;
-            s1[j] += v1 * bj;
-            s2[j] += v2 * bj;
-            s3[j] += v3 * bj;
-        }
-    }
-
-    /** Two steps of {@link #axpy4} in one pass: {@code s_r[j] = (s_r[j] + v_r·b[j]) + u_r·d[j]}, the same roundings. */
-    private static void axpy4x2(float[] s0, float[] s1, float[] s2, float[] s3, float v0, float v1, float v2, float v3,
-                                float[] b, float u0, float u1, float u2, float u3, float[] d, int from, int to) {
-        for (int j = from; j < to; j++) {
-            float bj = b[j];
-            float dj = d[j];
-            s0[j] = s0[j] + v0 * bj + u0 * dj;
-            s1[j] = s1[j] + v1 * bj + u1 * dj;
-            s2[j] = s2[j] + v2 * bj + u2 * dj;
-            s3[j] = s3[j] + v3 * bj + u3 * dj;
         }
     }
 }

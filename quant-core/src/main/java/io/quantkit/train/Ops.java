@@ -1,5 +1,6 @@
 package io.quantkit.train;
 
+import io.quantkit.model.Axpy;
 import io.quantkit.model.DetMath;
 
 /**
@@ -128,12 +129,12 @@ final class Ops {
                     for (; p + 2 <= k; p += 2) {
                         int ap = p * acs;
                         int aq = ap + acs;
-                        axpy4x2(s0, s1, s2, s3, a[a0 + ap], a[a1 + ap], a[a2 + ap], a[a3 + ap], bRows[p],
+                        Axpy.axpy4x2(s0, s1, s2, s3, a[a0 + ap], a[a1 + ap], a[a2 + ap], a[a3 + ap], bRows[p],
                                 a[a0 + aq], a[a1 + aq], a[a2 + aq], a[a3 + aq], bRows[p + 1], 0, w);
                     }
                     for (; p < k; p++) {
                         int ap = p * acs;
-                        axpy4(s0, s1, s2, s3, a[a0 + ap], a[a1 + ap], a[a2 + ap], a[a3 + ap], bRows[p], 0, w);
+                        Axpy.axpy4(s0, s1, s2, s3, a[a0 + ap], a[a1 + ap], a[a2 + ap], a[a3 + ap], bRows[p], 0, w);
                     }
                     if (csc == 1) {
                         store(c, cAt + m0 * csr, csc, s0, 0, w, accumulate);
@@ -148,48 +149,13 @@ final class Ops {
                         int ar = aOff + r * ars;
                         java.util.Arrays.fill(s0, 0, w, 0f);
                         for (int p = 0; p < k; p++) {
-                            axpy(s0, a[ar + p * acs], bRows[p], 0, w);
+                            Axpy.axpy(s0, a[ar + p * acs], bRows[p], 0, w);
                         }
                         store(c, cAt + r * csr, csc, s0, 0, w, accumulate);
                     }
                 }
             }
         });
-    }
-
-    /** {@code s_r[j] += v_r · b[j]} for the four rows, {@code from <= j < to}. */
-    private static void axpy4(float[] s0, float[] s1, float[] s2, float[] s3, float v0, float v1, float v2, float v3,
-                              float[] b, int from, int to) {
-        for (int j = from; j < to; j++) {
-            float bj = b[j];
-            s0[j] += v0 * bj;
-            s1[j] += v1 * bj;
-            s2[j] += v2 * bj;
-            s3[j] += v3 * bj;
-        }
-    }
-
-    /** {@code s_r[j] = (s_r[j] + v_r · b[j]) + w_r · d[j]}: two steps of {@link #axpy4} in one pass, same roundings. */
-    private static void axpy4x2(float[] s0, float[] s1, float[] s2, float[] s3, float v0, float v1, float v2, float v3,
-                                float[] b, float w0, float w1, float w2, float w3, float[] d, int from, int to) {
-        for (int j = from; j < to; j++) {
-            float bj = b[j];
-            float dj = d[j];
-            s0[j] = s0[j] + v0 * bj + w0 * dj;
-            s1[j] = s1[j] + v1 * bj + w1 * dj;
-            s2[j] = s2[j] + v2 * bj + w2 * dj;
-            s3[j] = s3[j] + v3 * bj + w3 * dj;
-        }
-    }
-
-    /**
-     * {@code y[j] += v · x[j]} for {@code from <= j < to}. Both arrays are indexed by the same {@code j} (no offsets),
-     * the form the JIT vectorizes.
-     */
-    private static void axpy(float[] y, float v, float[] x, int from, int to) {
-        for (int j = from; j < to; j++) {
-            y[j] += v * x[j];
-        }
     }
 
     /** {@link #store} of four rows {@code rs} apart along a strided column, one pass (the four often share a line). */
@@ -399,7 +365,7 @@ final class Ops {
                         int qr = (b * T + t) * dim + h * hs;
                         java.util.Arrays.fill(sc, 0, t + 1, 0f);
                         for (int i = 0; i < hs; i++) {
-                            axpy(sc, q[qr + i], kT[i], 0, t + 1);
+                            Axpy.axpy(sc, q[qr + i], kT[i], 0, t + 1);
                         }
                         for (int s = 0; s <= t; s++) {
                             sc[s] *= scale;
@@ -436,7 +402,7 @@ final class Ops {
                 for (int s = 0; s < T; s++) {
                     int vr = (b * T + s) * kvDim + kvh * hs;
                     for (int i = 0; i < hs; i++) {
-                        axpy(oT[i], v[vr + i], pT[s], s, T);
+                        Axpy.axpy(oT[i], v[vr + i], pT[s], s, T);
                     }
                 }
                 untransposeHead(oT, T, hs, out, (b * T) * dim + h * hs, dim);
@@ -503,8 +469,8 @@ final class Ops {
                         java.util.Arrays.fill(dp, 0, t + 1, 0f);
                         for (int i = 0; i < hs; i++) {
                             float di = dout[dor + i];
-                            axpy(dp, di, vT[i], 0, t + 1);
-                            axpy(dvT[i], di, prow, 0, t + 1);
+                            Axpy.axpy(dp, di, vT[i], 0, t + 1);
+                            Axpy.axpy(dvT[i], di, prow, 0, t + 1);
                         }
                         double pdp = 0;
                         for (int s = 0; s <= t; s++) {
@@ -517,14 +483,14 @@ final class Ops {
                             dsT[s][t] = ds;
                         }
                         for (int i = 0; i < hs; i++) {
-                            axpy(dkT[i], q[dor + i], dp, 0, t + 1);
+                            Axpy.axpy(dkT[i], q[dor + i], dp, 0, t + 1);
                         }
                     }
                     int qOff = (b * T) * dim + h * hs;
                     transposeHead(dq, qOff, dim, T, hs, dqT);
                     for (int s = 0; s < T; s++) {
                         for (int i = 0; i < hs; i++) {
-                            axpy(dqT[i], kT[i][s], dsT[s], s, T);
+                            Axpy.axpy(dqT[i], kT[i][s], dsT[s], s, T);
                         }
                     }
                     untransposeHead(dqT, T, hs, dq, qOff, dim);
