@@ -277,6 +277,11 @@ final class Gptq {
         for (int i = 0; i < cols; i++) {
             e[i] = t[i] - (double) q[base + i] * scales[sOff + i / g];
         }
+        return quadraticForm(e, gram, cols);
+    }
+
+    /** {@code eᵀ·G·e} for the {@code cols × cols} row-major {@code gram}, summed row by row in index order. */
+    private static double quadraticForm(double[] e, double[] gram, int cols) {
         double sum = 0;
         for (int i = 0; i < cols; i++) {
             double a = 0;
@@ -424,15 +429,7 @@ final class Gptq {
         for (int i = 0; i < cols; i++) {
             e[i] = t[i] - (double) GridTarget.decodeAffine(q[base + i], d[sOff + i / g], m[sOff + i / g]);
         }
-        double sum = 0;
-        for (int i = 0; i < cols; i++) {
-            double a = 0;
-            for (int j = 0; j < cols; j++) {
-                a += gram[i * cols + j] * e[j];
-            }
-            sum += e[i] * a;
-        }
-        return sum;
+        return quadraticForm(e, gram, cols);
     }
 
     private static float scaleFor(GridTarget t, float[] w, int off, int len, double[] gram, int cols, int col0,
