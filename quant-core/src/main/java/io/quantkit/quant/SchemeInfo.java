@@ -1,7 +1,6 @@
 package io.quantkit.quant;
 
 import io.quantkit.tensor.Shape;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -34,7 +33,6 @@ public final class SchemeInfo {
     /** Bits one outlier costs: its offset and its 16-bit value. */
     private static final int OUTLIER_BITS = 8 * (OUTLIER_OFFSET_BYTES + HALF_BYTES);
     /** Largest bits-per-weight target an outlier budget may name. */
-    private static final int MAX_BPW_TARGET = 64;
     /** ggml's super-block length for the ternary types TQ1_0 and TQ2_0 (QK_K). */
     private static final int QK_K = 256;
 
@@ -237,39 +235,21 @@ public final class SchemeInfo {
      */
     long outlierCount(Shape shape) {
         long n = shape.numel();
-        String b = scheme.param("budget").trim().toLowerCase(Locale.ROOT);
-        if (b.endsWith("bpw")) {
-            double target = parseNumber(b.substring(0, b.length() - 3), b);
-            if (!(target > 0 && target <= MAX_BPW_TARGET)) {
-                throw new IllegalArgumentException("int4-outliers: budget " + scheme.param("budget")
-                        + " must be in (0, " + MAX_BPW_TARGET + "] bits per weight");
-            }
+        OutlierBudget b = OutlierBudget.parse(scheme.param("budget"));
+        if (b.bitsPerWeight()) {
+            double target = b.value();
             // the block ends are paid once there is an outlier: k = floor(spare / 32) with them counted
             double spare = target * n - 8.0 * intBytes(4, shape.rows(), shape.rowLength())
                     - 8.0 * OUTLIER_BLOCK_END_BYTES * ceilDiv(n, OUTLIER_BLOCK);
             // a target below the cost of the grid and one outlier (a tiny tensor) keeps no outliers
             return spare < OUTLIER_BITS ? 0 : Math.min(n, (long) Math.floor(spare / OUTLIER_BITS));
         }
-        double f = b.endsWith("%") ? parseNumber(b.substring(0, b.length() - 1), b) / 100.0 : parseNumber(b, b);
-        if (!(f >= 0 && f <= 1)) {
-            throw new IllegalArgumentException("int4-outliers: budget " + scheme.param("budget")
-                    + " must be a fraction in 0..1 (0%..100%)");
-        }
-        return Math.min(n, (long) Math.floor(f * n));
+        return Math.min(n, (long) Math.floor(b.value() * n));
     }
 
     /** Bytes of k outliers in a tensor of n elements: offsets, values and, when k > 0, the block ends. */
     private static long outlierBytes(long n, long k) {
         return k == 0 ? 0 : (OUTLIER_OFFSET_BYTES + HALF_BYTES) * k + OUTLIER_BLOCK_END_BYTES * ceilDiv(n, OUTLIER_BLOCK);
-    }
-
-    private static double parseNumber(String text, String budget) {
-        try {
-            return Double.parseDouble(text.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("int4-outliers: budget '" + budget
-                    + "' is neither a fraction (0.5%, 0.005) nor a bits-per-weight target (4.6bpw)", e);
-        }
     }
 
     /** Bytes of an integer grid: codes as one flat bit stream, an f16 scale per group (and a u8 zero point). */

@@ -130,23 +130,8 @@ public enum SchemeKind {
          * any work, not a fallback per tensor.
          */
         static Param budget(String name, String def) {
-            return new Param(name, def, "fraction (0.5%, 0.005) or bits-per-weight target (4.6bpw)", v -> {
-                String t = v.trim().toLowerCase(Locale.ROOT);
-                boolean bpw = t.endsWith("bpw");
-                String num = bpw ? t.substring(0, t.length() - 3) : t.endsWith("%") ? t.substring(0, t.length() - 1) : t;
-                double x;
-                try {
-                    x = Double.parseDouble(num.trim());
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException(name + " '" + v
-                            + "' is neither a fraction (0.5%, 0.005) nor a bits-per-weight target (4.6bpw)");
-                }
-                if (bpw ? !(x > 0 && x <= 64) : !(x >= 0 && x <= (t.endsWith("%") ? 100 : 1))) {
-                    throw new IllegalArgumentException(name + " " + v.trim() + (bpw ? " must be in (0, 64] bits per weight"
-                            : " must be a fraction in 0..1 (0%..100%)"));
-                }
-                return v.trim();
-            });
+            return new Param(name, def, "fraction (0.5%, 0.005) or bits-per-weight target (4.6bpw)",
+                    v -> OutlierBudget.parse(v).text());
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.quantkit.quant.codec;
 
+import io.quantkit.quant.OutlierBudget;
+
 import io.quantkit.format.Bf16;
 import io.quantkit.format.Fp16;
 import io.quantkit.quant.Codec;
@@ -14,7 +16,6 @@ import io.quantkit.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -56,7 +57,7 @@ public final class OutlierCodec implements Codec {
     private final Scheme scheme;
     private final int group;
     private final boolean asym;
-    private final Budget budget;
+    private final OutlierBudget budget;
     private final OutlierSelector selector;
 
     /** The codec with the selector the scheme names; select=saliency needs a calibration profile. */
@@ -72,7 +73,7 @@ public final class OutlierCodec implements Codec {
         this.scheme = scheme;
         this.group = scheme.intParam("group");
         this.asym = scheme.param("mode").equals("asym");
-        this.budget = Budget.parse(scheme.param("budget"));
+        this.budget = OutlierBudget.parse(scheme.param("budget"));
         this.selector = Objects.requireNonNull(selector, "selector");
     }
 
@@ -100,17 +101,17 @@ public final class OutlierCodec implements Codec {
     /** How many outliers a tensor of this shape gets under the scheme's budget. */
     public int outlierCount(Shape shape) {
         long n = shape.numel();
-        if (budget.bpw) {
+        if (budget.bitsPerWeight()) {
             GroupedInt grid = new GroupedInt(shape, BITS, group, asym);
             long groups = (long) grid.scaleCount();
             long baseBits = 8L * ((n * BITS + 7) / 8) + 16L * groups + (asym ? 8L * groups : 0);
-            double spare = budget.value * n - baseBits - 32.0 * blockCount(n, 1);
+            double spare = budget.value() * n - baseBits - 32.0 * blockCount(n, 1);
             if (spare < BITS_PER_OUTLIER) {
                 return 0; // target below the cost of the grid (and one outlier) alone: keep no outliers
             }
             return (int) Math.min(n, (long) Math.floor(spare / BITS_PER_OUTLIER));
         }
-        return (int) Math.min(n, (long) Math.floor(budget.value * n));
+        return (int) Math.min(n, (long) Math.floor(budget.value() * n));
     }
 
     @Override
@@ -250,41 +251,6 @@ public final class OutlierCodec implements Codec {
             return DType.BF16;
         }
         return f16Exact || f16Range ? DType.F16 : DType.BF16;
-    }
-
-    /** A parsed budget: a fraction of the elements, or a bits-per-weight target. */
-    private static final class Budget {
-        final String text;
-        final boolean bpw;
-        final double value;
-
-        private Budget(String text, boolean bpw, double value) {
-            this.text = text;
-            this.bpw = bpw;
-            this.value = value;
-        }
-
-        static Budget parse(String text) {
-            String t = text.trim().toLowerCase(Locale.ROOT);
-            try {
-                if (t.endsWith("bpw")) {
-                    double b = Double.parseDouble(t.substring(0, t.length() - 3).trim());
-                    if (!(b > 0 && b <= 64)) {
-                        throw new IllegalArgumentException("budget " + text + " must be in (0, 64] bits per weight");
-                    }
-                    return new Budget(text, true, b);
-                }
-                double f = t.endsWith("%") ? Double.parseDouble(t.substring(0, t.length() - 1).trim()) / 100
-                        : Double.parseDouble(t);
-                if (!(f >= 0 && f <= 1)) {
-                    throw new IllegalArgumentException("budget " + text + " must be a fraction in 0..1 (0%..100%)");
-                }
-                return new Budget(text, false, f);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("budget '" + text
-                        + "' is neither a fraction (0.5%, 0.005) nor a bits-per-weight target (4.6bpw)", e);
-            }
-        }
     }
 
     private static final class OutlierTensor extends PackedTensor {
