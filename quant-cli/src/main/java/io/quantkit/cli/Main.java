@@ -1,5 +1,6 @@
 package io.quantkit.cli;
 
+import io.quantkit.simd.Simd;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Spec;
  * Entry point of the {@code quant} command. Only this class calls {@link System#exit}; every command is a
  * {@code Callable<Integer>} returning its exit code, and {@link ErrorHandler} maps exceptions to one stderr line.
  */
-@Command(name = "quant", mixinStandardHelpOptions = true, version = "quant 0.1.0-SNAPSHOT",
+@Command(name = "quant", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Quantize language-model weights and measure what it costs.",
         // one subcommand per line, so that branches adding commands merge cleanly
         subcommands = {
@@ -62,6 +63,14 @@ public final class Main implements Callable<Integer> {
     /** A command line writing to the given streams (tests capture output this way). */
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         return commandLine().setOut(out).setErr(err);
+    }
+
+    /** {@code quant --version}: the version, and which path the kernels take ({@link Simd#describe()}). */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"quant 0.1.0-SNAPSHOT", "kernels: " + Simd.describe()};
+        }
     }
 
     public static void main(String[] args) {
