@@ -56,8 +56,8 @@ import picocli.CommandLine.Spec;
         footer = {
             "  scheme, f32_ppl, baseline_ppl, ptq_ppl, qat_ppl, recovered, steps,",
             "  train_tokens, eval_tokens, train_seconds, train_cpu_seconds,",
-            "  train_tokens_per_s, lr, min_lr, warmup, weight_decay, distill, lsq,",
-            "  batch, out,",
+            "  train_tokens_per_s, lr, min_lr, warmup, weight_decay, distill,",
+            "  distill_temperature, beta1, beta2, clip, lsq, batch, out,",
             "  formats: {tensor: stored format}",
         })
 final class QatCommand implements Callable<Integer> {
@@ -117,6 +117,18 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--distill", defaultValue = "0", paramLabel = "A", description = "Distil from the starting float model: the training target is (1-A) x the next token + A x the float model's probabilities (0 = labels only; default: ${DEFAULT-VALUE}).")
     float distill;
 
+    @Option(names = "--distill-temperature", defaultValue = "1", paramLabel = "T", description = "Temperature of the distillation target: the float model's softmax(z/T) is the target of the student's softmax(z/T), weighted T^2 (1 = the plain probabilities; default: ${DEFAULT-VALUE}).")
+    float distillTemperature;
+
+    @Option(names = "--beta1", defaultValue = "0.9", paramLabel = "B", description = "AdamW first-moment decay (default: ${DEFAULT-VALUE}).")
+    float beta1;
+
+    @Option(names = "--beta2", defaultValue = "0.95", paramLabel = "B", description = "AdamW second-moment decay (default: ${DEFAULT-VALUE}).")
+    float beta2;
+
+    @Option(names = "--clip", defaultValue = "1", paramLabel = "N", description = "Largest global L2 norm of the gradient; larger gradients are scaled down to it (0 = no clipping; default: ${DEFAULT-VALUE}).")
+    float clip;
+
     @Option(names = "--lsq", description = "Learn the quantization scales (LSQ) of the symmetric int tensors, bounded by the PTQ range so the result stores exactly.")
     boolean lsq;
 
@@ -142,8 +154,12 @@ final class QatCommand implements Callable<Integer> {
         int warm = training.warmupFor(steps);
         int batch = training.batch;
         int ctx = training.ctx;
-        TrainOptions opt = new TrainOptions(training.seed, steps, batch, ctx - 1, 1, lr, min, warm, weightDecay, 0.9f,
-                0.95f, 1e-8f, 1f, 0, 0);
+        if (distill == 0 && distillTemperature != 1) {
+            throw new IllegalArgumentException("--distill-temperature needs --distill (the weight of the float model's "
+                    + "probabilities)");
+        }
+        TrainOptions opt = new TrainOptions(training.seed, steps, batch, ctx - 1, 1, lr, min, warm, weightDecay, beta1,
+                beta2, 1e-8f, clip, 0, 0);
         Qat.Checkpointing ckpt = new Qat.Checkpointing(training.checkpoint, training.checkpointEvery, training.resume,
                 training.stopAt);
         PrintWriter err = spec.commandLine().getErr();
@@ -159,7 +175,7 @@ final class QatCommand implements Callable<Integer> {
             int[] eval = vocab.encode(texts.eval(), true);
             int[] train = documents(vocab, texts.train());
             Qat.Setup setup = new Qat.Setup(s, rules, clippedSte ? FakeQuant.Ste.CLIPPED : FakeQuant.Ste.PLAIN, act,
-                    distill, lsq, texts.eval(), train, eval, ctx, evalEvery, opt);
+                    distill, distillTemperature, lsq, texts.eval(), train, eval, ctx, evalEvery, opt);
             long[] before = {-1}; // tokens trained before this process's first step (a resumed run's)
             r = Qat.run(par, pool, ck, setup, ckpt, out, step -> {
                 curves.onStep(step);
@@ -205,6 +221,10 @@ final class QatCommand implements Callable<Integer> {
             j.put("warmup", warm);
             j.put("weight_decay", (double) weightDecay);
             j.put("distill", (double) distill);
+            j.put("distill_temperature", (double) distillTemperature);
+            j.put("beta1", (double) beta1);
+            j.put("beta2", (double) beta2);
+            j.put("clip", (double) clip);
             j.put("lsq", lsq);
             j.put("train_tokens", r.trainTokens());
             j.put("eval_tokens", r.evalTokens());

@@ -120,6 +120,45 @@ class QatCommandTest {
         assertTrue(line.contains("learned scales"), line);
     }
 
+    /**
+     * The distillation temperature and the AdamW/clipping options reach the training: each changes the saved ternary
+     * model, spelling out the defaults changes nothing, the JSON reports them, and bad values are refused in one line.
+     */
+    @Test
+    void temperatureAndOptimizerOptionsChangeTheTraining(@TempDir Path dir) throws IOException {
+        Path[] f = tinyModel(dir);
+        List<String> common = List.of("qat", f[0].toString(), "--tokenizer", f[1].toString(), "--scheme", "ternary",
+                "--data", f[2].toString(), "--steps", "4", "--batch", "2", "--ctx", "16", "--eval-bytes", "3000", "--lr",
+                "1e-2", "--distill", "1", "--threads", "1");
+        Path plain = dir.resolve("plain.safetensors");
+        JsonNode j = run(common, "--out", plain.toString(), "--json").json();
+        assertEquals(1.0, j.get("distill_temperature").asDouble(), 0.0);
+        assertEquals(0.9f, (float) j.get("beta1").asDouble(), 0f);
+        assertEquals(0.95f, (float) j.get("beta2").asDouble(), 0f);
+        assertEquals(1.0, j.get("clip").asDouble(), 0.0);
+        byte[] base = Files.readAllBytes(plain);
+        Path spelled = dir.resolve("spelled.safetensors");
+        run(common, "--out", spelled.toString(), "--distill-temperature", "1", "--beta1", "0.9", "--beta2", "0.95",
+                "--clip", "1", "--json").json();
+        assertArrayEquals(base, Files.readAllBytes(spelled), "the defaults spelled out");
+        String[][] changes = {{"--distill-temperature", "2"}, {"--beta1", "0.5"}, {"--beta2", "0.999"}, {"--clip", "0.01"}};
+        for (String[] c : changes) {
+            Path out = dir.resolve(c[0].substring(2) + ".safetensors");
+            JsonNode k = run(common, "--out", out.toString(), c[0], c[1], "--json").json();
+            assertEquals(Double.parseDouble(c[1]), k.get(c[0].substring(2).replace('-', '_')).asDouble(), 1e-7, c[0]);
+            assertTrue(!Arrays.equals(base, Files.readAllBytes(out)), c[0] + " " + c[1] + " changes the trained model");
+        }
+        for (String[] bad : new String[][] {{"--distill-temperature", "0"}, {"--beta1", "1"}, {"--beta2", "-0.1"},
+            {"--clip", "-1"}}) {
+            String line = run(common, "--out", dir.resolve("bad.safetensors").toString(), bad[0], bad[1])
+                    .assertBadInput();
+            assertTrue(!line.isEmpty(), bad[0]);
+        }
+        String line = run(common.subList(0, common.indexOf("--distill")), "--out",
+                dir.resolve("bad.safetensors").toString(), "--distill-temperature", "2").assertBadInput();
+        assertTrue(line.contains("--distill"), line);
+    }
+
     static CliRun run(List<String> common, String... more) {
         List<String> a = new java.util.ArrayList<>(common);
         a.addAll(Arrays.asList(more));

@@ -97,6 +97,8 @@ public final class Qat {
      * @param actQuant  activation fake quantization during training (the saved model is evaluated without it)
      * @param distill   weight of the starting model's probabilities in the training target (0: labels only; 1: pure
      *                  distillation from the float model, see {@link Trainer#distillFrom})
+     * @param temperature distillation temperature of the soft part (1: the plain probabilities; see
+     *                  {@link Trainer#distillFrom(float[], float, float)})
      * @param lsq       learn the scales of the symmetric int tensors ({@link Trainer#learnScales})
      * @param evalText  the evaluation text
      * @param train     training tokens (documents with BOS)
@@ -106,7 +108,7 @@ public final class Qat {
      * @param opt       training options
      */
     public record Setup(Scheme scheme, Recipe recipe, FakeQuant.Ste ste, ActivationQuant actQuant, float distill,
-                        boolean lsq,
+                        float temperature, boolean lsq,
                         String evalText, int[] train, int[] evalIds, int ctx, int evalEvery, TrainOptions opt) {
         public Setup {
             Objects.requireNonNull(scheme, "scheme");
@@ -120,6 +122,7 @@ public final class Qat {
             if (!(distill >= 0 && distill <= 1)) {
                 throw new IllegalArgumentException("distillation weight (" + distill + ") must lie in [0, 1]");
             }
+            TrainModel.checkTemperature(temperature);
             if (evalEvery < 0) {
                 throw new IllegalArgumentException("eval every (" + evalEvery + ") cannot be negative");
             }
@@ -173,7 +176,7 @@ public final class Qat {
                 t.learnScales();
             }
             if (setup.distill() > 0) {
-                t.distillFrom(m.params(), setup.distill());
+                t.distillFrom(m.params(), setup.distill(), setup.temperature());
             }
             if (ckpt.resume() != null) {
                 t.restore(io.quantkit.train.Checkpoint.load(ckpt.resume()));

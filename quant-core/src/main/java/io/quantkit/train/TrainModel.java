@@ -22,6 +22,9 @@ import java.util.Arrays;
  * {@code x2 = x1 + W2·rmsnorm(silu(W1·n2) ⊙ W3·n2)}.
  */
 public final class TrainModel {
+    /** Largest distillation temperature accepted. */
+    public static final float MAX_TEMPERATURE = 100f;
+
     private final Architecture arch;
     private final ParamLayout layout;
     private final int batch;
@@ -60,6 +63,8 @@ public final class TrainModel {
     private boolean haveForward;
     private float[] softTargets; // distillation targets [rows, vocab], or null
     private float softWeight;
+    private float softTemperature = 1f;
+    private float[] softScratch; // the student's softmax at the distillation temperature (allocated when T ≠ 1)
 
     // backward scratch
     private final float[] dx;
@@ -295,9 +300,23 @@ public final class TrainModel {
      * distribution {@code (1 − alpha)·onehot(label) + alpha·probs} instead of the label alone ({@code probs}: one
      * probability row per position, {@code [batch*seqLen, vocab]}, e.g. a teacher's {@link #probabilities}; read, not
      * copied, at each backward pass). {@code probs = null} returns to plain labels. The loss {@link #forward} reports
-     * stays the label's cross-entropy.
+     * stays the label's cross-entropy. Same as {@link #distill(float[], float, float)} at temperature 1.
      */
     public void distill(float[] probs, float alpha) {
+        distill(probs, alpha, 1f);
+    }
+
+    /**
+     * Distillation at temperature {@code T} (Hinton et al. 2015): the loss whose gradient {@link #backward} takes is
+     * <pre>
+     *   (1 − α)·CE(label, softmax(z)) + α·T²·CE(probs, softmax(z / T))
+     * </pre>
+     * per scored position, with {@code probs} the teacher's distribution at the same temperature
+     * ({@link #probabilities(Parallel, float[], float)}); the soft part's gradient with respect to the logits is
+     * {@code α·T·(softmax(z/T) − probs)}, so {@code T²} keeps its size comparable across temperatures. {@code T = 1}
+     * is {@link #distill(float[], float)}.
+     */
+    public void distill(float[] probs, float alpha, float temperature) {
         if (probs != null && probs.length != rows * arch.vocabSize()) {
             throw new IllegalArgumentException("distillation targets have " + probs.length + " values, not rows x vocab = "
                     + (long) rows * arch.vocabSize());
@@ -305,30 +324,61 @@ public final class TrainModel {
         if (!(alpha >= 0 && alpha <= 1)) {
             throw new IllegalArgumentException("distillation weight (" + alpha + ") must lie in [0, 1]");
         }
+        checkTemperature(temperature);
         this.softTargets = probs;
         this.softWeight = alpha;
+        this.softTemperature = temperature;
+    }
+
+    private float[] softScratch() {
+        if (softScratch == null) {
+            softScratch = new float[rows * arch.vocabSize()];
+        }
+        return softScratch;
+    }
+
+    static void checkTemperature(float temperature) {
+        if (!(temperature > 0 && temperature <= MAX_TEMPERATURE)) {
+            throw new IllegalArgumentException("distillation temperature (" + temperature + ") must lie in (0, "
+                    + MAX_TEMPERATURE + "]");
+        }
     }
 
     /** Writes the softmax of the last forward pass's logits to {@code out} ({@code [batch*seqLen, vocab]}). */
     public void probabilities(Parallel par, float[] out) {
+        probabilities(par, out, 1f);
+    }
+
+    /**
+     * Writes {@code softmax(logits / T)} of the last forward pass to {@code out} ({@code [batch*seqLen, vocab]});
+     * {@code T = 1} gives exactly {@link #probabilities(Parallel, float[])}.
+     */
+    public void probabilities(Parallel par, float[] out, float temperature) {
         if (!haveForward) {
             throw new IllegalStateException("probabilities need a forward pass first");
         }
+        checkTemperature(temperature);
+        softmaxRows(par, logits, out, temperature);
+    }
+
+    /** {@code out[r] = softmax(z[r] / T)} per row of the vocabulary, sums in double; {@code T = 1} divides by nothing. */
+    private void softmaxRows(Parallel par, float[] z, float[] out, float temperature) {
         int V = arch.vocabSize();
+        boolean unit = temperature == 1f;
         par.forRange(rows, 2L * V, (from, to) -> {
             for (int t = from; t < to; t++) {
                 int r = t * V;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < V; j++) {
-                    max = Math.max(max, logits[r + j]);
+                    max = Math.max(max, z[r + j]);
                 }
                 double sum = 0;
                 for (int j = 0; j < V; j++) {
-                    sum += DetMath.exp(logits[r + j] - max);
+                    sum += DetMath.exp(unit ? z[r + j] - max : (z[r + j] - max) / temperature);
                 }
                 double inv = 1.0 / sum;
                 for (int j = 0; j < V; j++) {
-                    out[r + j] = (float) (DetMath.exp(logits[r + j] - max) * inv);
+                    out[r + j] = (float) (DetMath.exp(unit ? z[r + j] - max : (z[r + j] - max) / temperature) * inv);
                 }
             }
         });
@@ -361,7 +411,25 @@ public final class TrainModel {
             return;
         }
         Ops.crossEntropy(par, logits, targets, 0, rows, V, rowLoss, dlogits, gradScale / scored);
-        if (softTargets != null) {
+        if (softTargets != null && softTemperature != 1f) {
+            // (1 − α)·s·(q − onehot) + α·s·T·(q_T − p): the hard part scaled down, the soft part at temperature T
+            float hard = 1 - softWeight;
+            float as = softWeight * softTemperature * gradScale / scored;
+            float[] p = softTargets;
+            float[] qT = softScratch();
+            softmaxRows(par, logits, qT, softTemperature);
+            par.forRange(rows, V, (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    if (targets[t] < 0) {
+                        continue;
+                    }
+                    int r = t * V;
+                    for (int j = 0; j < V; j++) {
+                        dlogits[r + j] = hard * dlogits[r + j] + as * (qT[r + j] - p[r + j]);
+                    }
+                }
+            });
+        } else if (softTargets != null) {
             // target distribution (1 − α)·onehot + α·p: add α·s·(onehot − p) to the hard-label gradient s·(q − onehot)
             float as = softWeight * gradScale / scored;
             float[] p = softTargets;

@@ -29,6 +29,7 @@ public final class Trainer {
     private TrainModel teacherModel;
     private float[] teacherWeights;
     private float[] teacherProbs;
+    private float teacherTemperature = 1f;
     private LearnedScales lsq;
     private float[] lsqGrad;
     private float[] lsqM;
@@ -264,10 +265,20 @@ public final class Trainer {
      * {@code alpha = 0} turns distillation off. The teacher is not part of a checkpoint.
      */
     public void distillFrom(float[] teacher, float alpha) {
+        distillFrom(teacher, alpha, 1f);
+    }
+
+    /**
+     * As {@link #distillFrom(float[], float)}, with the soft part at {@code temperature}: the teacher's
+     * {@code softmax(z/T)} as the target of the student's {@code softmax(z/T)}, weighted {@code T²}
+     * ({@link TrainModel#distill(float[], float, float)}).
+     */
+    public void distillFrom(float[] teacher, float alpha, float temperature) {
         if (teacher.length != layout.size()) {
             throw new IllegalArgumentException("teacher weights have " + teacher.length + " floats but the model needs "
                     + layout.size());
         }
+        TrainModel.checkTemperature(temperature);
         if (alpha == 0f) {
             teacherModel = null;
             teacherWeights = null;
@@ -277,7 +288,8 @@ public final class Trainer {
         teacherWeights = teacher.clone();
         teacherModel = new TrainModel(arch, opt.batch(), opt.seqLen(), ActivationQuant.NONE);
         teacherProbs = new float[opt.batch() * opt.seqLen() * arch.vocabSize()];
-        model.distill(teacherProbs, alpha);
+        teacherTemperature = temperature;
+        model.distill(teacherProbs, alpha, temperature);
     }
 
     /** Steps done so far. */
@@ -321,7 +333,7 @@ public final class Trainer {
                 fillWindows(step, micro);
                 if (teacherModel != null) {
                     teacherModel.forward(par, teacherWeights, window, 0);
-                    teacherModel.probabilities(par, teacherProbs);
+                    teacherModel.probabilities(par, teacherProbs, teacherTemperature);
                 }
                 loss += model.forward(par, effective, window, 0);
                 model.backward(par, effective, grad, 1f / opt.accumulation());

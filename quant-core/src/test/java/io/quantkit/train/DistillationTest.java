@@ -84,6 +84,136 @@ class DistillationTest {
     }
 
     /**
+     * At temperature {@code T = 2.5} the gradient is that of {@code (1 − α)·CE(label, softmax(z)) + α·T²·CE(p,
+     * softmax(z/T))}, against central differences of that loss written out here in double; and the teacher side,
+     * {@code probabilities(.., T)}, is {@code softmax(z/T)} of the logits to float precision.
+     */
+    @Test
+    void temperatureGradientMatchesFiniteDifferences() {
+        Architecture arch = Architecture.llama(8, 12, 2, 4, 2, 11, 6, true);
+        SplittableRandom rnd = new SplittableRandom(GradientCheckTest.SEED + 33);
+        int batch = 2;
+        int seq = arch.seqLen();
+        int v = arch.vocabSize();
+        TrainModel m = new TrainModel(arch, batch, seq, ActivationQuant.NONE);
+        float[] params = GradientCheckTest.random(rnd, m.layout().size(), 0.6);
+        int[] tokens = new int[batch * (seq + 1)];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = rnd.nextInt(v);
+        }
+        tokens[2 * seq + 1] = -1; // the last position unscored
+        int rows = batch * seq;
+        double temp = 2.5;
+        float alpha = 0.6f;
+        // the teacher: the same model with other weights, its probabilities at temperature T
+        TrainModel teacher = new TrainModel(arch, batch, seq, ActivationQuant.NONE);
+        float[] tw = GradientCheckTest.random(rnd, m.layout().size(), 0.6);
+        teacher.forward(GradientCheckTest.PAR, tw, tokens, 0);
+        float[] probs = new float[rows * v];
+        teacher.probabilities(GradientCheckTest.PAR, probs, (float) temp);
+        float[] tz = teacher.logits();
+        for (int r = 0; r < rows; r++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < v; j++) {
+                max = Math.max(max, tz[r * v + j]);
+            }
+            double sum = 0;
+            for (int j = 0; j < v; j++) {
+                sum += Math.exp((tz[r * v + j] - max) / temp);
+            }
+            double total = 0;
+            for (int j = 0; j < v; j++) {
+                double want = Math.exp((tz[r * v + j] - max) / temp) / sum;
+                assertEquals(want, probs[r * v + j], 1e-6 * want + 1e-9, "softmax(z/T) row " + r + " column " + j);
+                total += probs[r * v + j];
+            }
+            assertEquals(1.0, total, 1e-5);
+        }
+        m.distill(probs, alpha, (float) temp);
+        m.forward(GradientCheckTest.PAR, params, tokens, 0);
+        float[] g = new float[params.length];
+        m.backward(GradientCheckTest.PAR, params, g, 1f);
+        DoubleSupplier loss = () -> {
+            m.forward(GradientCheckTest.PAR, params, tokens, 0);
+            float[] z = m.logits();
+            double total = 0;
+            int scored = 0;
+            for (int b = 0; b < batch; b++) {
+                for (int s = 0; s < seq; s++) {
+                    int target = tokens[b * (seq + 1) + s + 1];
+                    if (target < 0) {
+                        continue;
+                    }
+                    int r = (b * seq + s) * v;
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int j = 0; j < v; j++) {
+                        max = Math.max(max, z[r + j]);
+                    }
+                    double sum = 0;
+                    double sumT = 0;
+                    for (int j = 0; j < v; j++) {
+                        sum += Math.exp(z[r + j] - max);
+                        sumT += Math.exp((z[r + j] - max) / temp);
+                    }
+                    double lse = Math.log(sum) + max;
+                    double lseT = Math.log(sumT) + max / temp;
+                    total -= (1 - alpha) * (z[r + target] - lse);
+                    for (int j = 0; j < v; j++) {
+                        total -= alpha * temp * temp * probs[r + j] * (z[r + j] / temp - lseT);
+                    }
+                    scored++;
+                }
+            }
+            return total / scored;
+        };
+        for (ParamLayout.Entry e : m.layout().entries()) {
+            richardson("distill T=2.5 " + e.name(), params, e.offset(), Math.min(e.size(), 24), g, loss);
+        }
+    }
+
+    /** Temperature 1 is the plain distillation to the bit; temperatures outside (0, 100] are refused. */
+    @Test
+    void temperatureOneIsPlainDistillation() {
+        Architecture arch = Architecture.llama(8, 12, 1, 4, 2, 11, 6, true);
+        SplittableRandom rnd = new SplittableRandom(GradientCheckTest.SEED + 34);
+        TrainModel m = new TrainModel(arch, 1, 6, ActivationQuant.NONE);
+        float[] params = GradientCheckTest.random(rnd, m.layout().size(), 0.6);
+        int[] tokens = {1, 4, 2, 9, 3, 3, 7};
+        m.forward(GradientCheckTest.PAR, params, tokens, 0);
+        float[] p1 = new float[6 * 11];
+        float[] pT = new float[6 * 11];
+        m.probabilities(GradientCheckTest.PAR, p1);
+        m.probabilities(GradientCheckTest.PAR, pT, 1f);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(p1, pT);
+        float[] hot = new float[6 * 11];
+        m.probabilities(GradientCheckTest.PAR, hot, 4f);
+        double entropy1 = 0;
+        double entropyT = 0;
+        for (int j = 0; j < 11; j++) {
+            entropy1 -= p1[j] * Math.log(p1[j]);
+            entropyT -= hot[j] * Math.log(hot[j]);
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(entropyT > entropy1, "a higher temperature flattens the distribution");
+        float[] teacher = GradientCheckTest.random(rnd, 6 * 11, 0.1);
+        for (int i = 0; i < teacher.length; i++) {
+            teacher[i] = Math.abs(teacher[i]);
+        }
+        m.distill(teacher, 0.5f);
+        m.forward(GradientCheckTest.PAR, params, tokens, 0);
+        float[] plain = new float[params.length];
+        m.backward(GradientCheckTest.PAR, params, plain, 1f);
+        m.distill(teacher, 0.5f, 1f);
+        m.forward(GradientCheckTest.PAR, params, tokens, 0);
+        float[] one = new float[params.length];
+        m.backward(GradientCheckTest.PAR, params, one, 1f);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(plain, one);
+        for (float bad : new float[] {0f, -1f, Float.NaN, 101f}) {
+            assertThrows(IllegalArgumentException.class, () -> m.distill(teacher, 0.5f, bad), "T = " + bad);
+            assertThrows(IllegalArgumentException.class, () -> m.probabilities(GradientCheckTest.PAR, hot, bad));
+        }
+    }
+
+    /**
      * As {@link GradientCheckTest#check}, with Richardson's extrapolation {@code (4·D(h/2) − D(h)) / 3} of central
      * differences at {@code h = 2e-2} and {@code 1e-2}, which cancels their {@code h²} truncation term (the norm gains'
      * curvature made the plain {@code h = 1e-2} difference miss by 2.5e-3 relative); same tolerances.
