@@ -25,7 +25,9 @@ import java.util.Locale;
  * {@code --repeat} runs, taken separately. The input is read once before timing so every run reads it from the page cache.
  *
  * <p>Usage: {@code java -Xmx2g -cp quant-bench/target/benchmarks.jar io.quantkit.bench.ConvertBench
- * [--dir D] [--tensors N] [--repeat R] [--schemes s1,s2] [--threads 1,2]}
+ * [--dir D] [--tensors N] [--repeat R] [--schemes s1,s2] [--threads 1,2] [--input FILE]}; with {@code --input}
+ * the input is that file (generated there first if it does not exist, and kept), so a profiler attached to a
+ * later run sees only the conversions.
  */
 public final class ConvertBench {
     static final int ROWS = 4096;
@@ -40,21 +42,27 @@ public final class ConvertBench {
         int repeat = 2;
         String schemes = "copy,bf16,q8_0,q4_0,int4-outliers";
         int[] threadCounts = {1, 2};
+        Path given = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--dir" -> dir = Path.of(args[++i]);
                 case "--tensors" -> tensors = Integer.parseInt(args[++i]);
                 case "--repeat" -> repeat = Integer.parseInt(args[++i]);
                 case "--schemes" -> schemes = args[++i];
+                case "--input" -> given = Path.of(args[++i]);
                 case "--threads" -> threadCounts = java.util.Arrays.stream(args[++i].split(","))
                         .mapToInt(Integer::parseInt).toArray();
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
         Path work = Files.createTempDirectory(dir, "convert-bench");
-        Path in = work.resolve("in.safetensors");
+        Path in = given != null ? given : work.resolve("in.safetensors");
         try {
-            generate(in, tensors);
+            if (given == null) {
+                generate(in, tensors);
+            } else if (!Files.exists(given)) {
+                generate(given, tensors); // kept for the next run (profiling without the generation)
+            }
             long bytes = Files.size(in);
             warm(in);
             System.out.printf(Locale.ROOT, "input: %,d bytes bf16 (%d tensors of %d x %d), %d cores, load %.1f%n", bytes,
@@ -96,7 +104,9 @@ public final class ConvertBench {
                 }
             }
         } finally {
-            Files.deleteIfExists(in);
+            if (given == null) {
+                Files.deleteIfExists(in);
+            }
             Files.deleteIfExists(work);
         }
     }

@@ -29,6 +29,7 @@ public final class AtomicOutput implements AutoCloseable {
     private final boolean force;
     private boolean committed;
     private OutputStream stream;
+    private DirectOutput direct;
 
     private AtomicOutput(Path target, Path temp, FileChannel channel, boolean force) {
         this.target = target;
@@ -121,6 +122,17 @@ public final class AtomicOutput implements AutoCloseable {
         return channel;
     }
 
+    /**
+     * A channel for one large streamed output that bypasses the page cache where it can ({@link DirectOutput});
+     * the same one on every call. Use it or {@link #channel()}, not both. {@link #commit()} finishes it.
+     */
+    public DirectOutput directChannel() throws IOException {
+        if (direct == null) {
+            direct = DirectOutput.open(temp, channel);
+        }
+        return direct;
+    }
+
     public Path target() {
         return target;
     }
@@ -134,6 +146,9 @@ public final class AtomicOutput implements AutoCloseable {
     public void commit() throws IOException {
         if (stream != null) {
             stream.flush();
+        }
+        if (direct != null) {
+            direct.finish();
         }
         channel.force(true);
         channel.close();
@@ -153,6 +168,9 @@ public final class AtomicOutput implements AutoCloseable {
     public void close() throws IOException {
         if (!committed) {
             try {
+                if (direct != null) {
+                    direct.close();
+                }
                 channel.close();
             } finally {
                 Files.deleteIfExists(temp);

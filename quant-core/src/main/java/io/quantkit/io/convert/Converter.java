@@ -12,6 +12,7 @@ import io.quantkit.io.TensorInfo;
 import io.quantkit.io.gguf.GgufMetadata;
 import io.quantkit.quant.ggml.GgmlType;
 import io.quantkit.io.gguf.GgufWriter;
+import io.quantkit.quant.ggml.GgmlCodec;
 import io.quantkit.io.safetensors.SafetensorsWriter;
 import io.quantkit.quant.Codecs;
 import io.quantkit.quant.QuantizedTensor;
@@ -230,7 +231,7 @@ public final class Converter {
         } else {
             try (AtomicOutput ao = AtomicOutput.create(out, o.force())) {
                 Sink sink = container == Container.GGUF ? new GgufSink(ao, in, steps, target)
-                        : new SafetensorsSink(ao.channel(), SafetensorsSink.metadataOf(in), steps);
+                        : new SafetensorsSink(ao.directChannel(), SafetensorsSink.metadataOf(in), steps);
                 reports = run(in, steps, sink, o);
                 size = sink.finish();
                 ao.commit();
@@ -455,7 +456,37 @@ public final class Converter {
     }
 
     /** The product of a job: buffers to append, or a whole quantized tensor. */
-    record Piece(List<ByteBuffer> buffers, QuantizedTensor whole, String fallback) {
+    record Piece(List<ByteBuffer> buffers, QuantizedTensor whole, String fallback, ByteBuffer pooled) {
+        Piece(List<ByteBuffer> buffers, QuantizedTensor whole, String fallback) {
+            this(buffers, whole, fallback, null);
+        }
+    }
+
+    /**
+     * Direct buffers that block-quantized chunks are written into and handed to the output channel as they are (a
+     * heap buffer would be copied into a temporary direct one by every channel write, and a fresh multi-megabyte
+     * array per chunk is a humongous allocation for the collector). A buffer returns to the pool once its chunk is
+     * written, so about one per thread is ever allocated.
+     */
+    static final class BufferPool {
+        /** Largest chunk output taken from the pool; a larger one (a single very long row) goes to the heap. */
+        static final int MAX_POOLED = 1 << 26;
+        private final java.util.concurrent.ConcurrentLinkedQueue<ByteBuffer> free =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+        /** A buffer with position 0 and limit {@code bytes}. */
+        ByteBuffer take(int bytes) {
+            ByteBuffer b = free.poll();
+            if (b == null || b.capacity() < bytes) {
+                b = ByteBuffer.allocateDirect(bytes);
+            }
+            b.clear().limit(bytes);
+            return b;
+        }
+
+        void give(ByteBuffer b) {
+            free.add(b);
+        }
     }
 
     static List<Job> jobs(List<Step> steps) {
@@ -479,7 +510,7 @@ public final class Converter {
         return out;
     }
 
-    static Piece work(Checkpoint in, Step s, Job j, boolean strict, TensorQuantizer quantizer) {
+    static Piece work(Checkpoint in, Step s, Job j, boolean strict, TensorQuantizer quantizer, BufferPool pool) {
         TensorInfo t = s.info;
         try {
             switch (s.kind) {
@@ -514,6 +545,16 @@ public final class Converter {
                     }
                     if (s.chunked) {
                         Tensor part = s.rows() == 1 ? v : new RowSlice(v, j.rowFrom(), j.rowCount());
+                        GgmlType g = ggufType(s.scheme);
+                        if (g != null && g.blockSize() > 1) {
+                            long bytes = g.tensorBytes(part.shape().rowLength(), part.shape().numel());
+                            if (bytes <= BufferPool.MAX_POOLED) {
+                                ByteBuffer b = pool.take((int) bytes);
+                                ((GgmlCodec) Codecs.forScheme(s.scheme)).quantizeInto(part, b);
+                                b.flip();
+                                return new Piece(List.of(b), null, null, b);
+                            }
+                        }
                         QuantizedTensor q = Codecs.forScheme(s.scheme).quantize(part);
                         return new Piece(List.of(q.arrays().get(0).data()), null, null);
                     }
@@ -551,6 +592,7 @@ public final class Converter {
     private static List<TensorReport> run(Checkpoint in, List<Step> steps, Sink sink, Options o) throws IOException {
         List<Job> jobs = jobs(steps);
         List<TensorReport> reports = new ArrayList<>();
+        BufferPool buffers = new BufferPool();
         ExecutorService pool = o.threads() > 1 ? Executors.newFixedThreadPool(o.threads(), r -> {
             Thread th = new Thread(r, "quantkit-convert");
             th.setDaemon(true);
@@ -562,7 +604,8 @@ public final class Converter {
             for (int i = 0; i < jobs.size(); i++) {
                 while (submitted < jobs.size() && submitted - i < Math.max(1, o.threads())) {
                     Job j = jobs.get(submitted++);
-                    Callable<Piece> c = () -> work(in, steps.get(j.step()), j, o.strict(), o.quantizer());
+                    Callable<Piece> c = () -> work(in, steps.get(j.step()), j, o.strict(), o.quantizer(),
+                            buffers);
                     if (pool == null) {
                         CompletableFuture<Piece> f = new CompletableFuture<>();
                         try {
@@ -582,6 +625,9 @@ public final class Converter {
                     s.fallback = p.fallback();
                 }
                 sink.accept(s, j, p);
+                if (p.pooled() != null) {
+                    buffers.give(p.pooled());
+                }
                 if (j.last()) {
                     TensorReport r = new TensorReport(s.info.name(), s.info.format(), sink.outFormat(s, p),
                             s.info.shape(), s.info.byteLength(), s.bytesOut, s.rule, s.fallback,
@@ -643,7 +689,7 @@ public final class Converter {
             if (quantized) {
                 m = m.with("general.quantization_version", MetaValue.u32(2));
             }
-            this.w = GgufWriter.start(ao.channel(), m, plan);
+            this.w = GgufWriter.start(ao.directChannel(), m, plan);
         }
 
         @Override
@@ -688,7 +734,7 @@ public final class Converter {
         }
 
         /** A writer on {@code ch} whose header area fits {@code steps} (a bound; the rest is padded). */
-        SafetensorsSink(java.nio.channels.FileChannel ch, Map<String, String> metadata, List<Step> steps)
+        SafetensorsSink(java.nio.channels.SeekableByteChannel ch, Map<String, String> metadata, List<Step> steps)
                 throws IOException {
             this.metadata = metadata;
             List<String> names = new ArrayList<>();
@@ -774,6 +820,7 @@ public final class Converter {
         private final List<Path> files = new ArrayList<>();
         private final Map<String, Integer> weightMap = new TreeMap<>();
         private java.nio.channels.FileChannel ch;
+        private io.quantkit.io.DirectOutput direct;
         private SafetensorsSink cur;
         private long curBytes;
         private int curCount;
@@ -807,7 +854,8 @@ public final class Converter {
             files.add(f);
             ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.CREATE_NEW,
                     java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.READ);
-            cur = new SafetensorsSink(ch, metadata, steps.subList(fromStep, steps.size()));
+            direct = io.quantkit.io.DirectOutput.open(f, ch);
+            cur = new SafetensorsSink(direct, metadata, steps.subList(fromStep, steps.size()));
             curBytes = 0;
             curCount = 0;
         }
@@ -817,6 +865,8 @@ public final class Converter {
             for (String n : cur.storedNames()) {
                 weightMap.put(n, files.size() - 1);
             }
+            direct.finish();
+            direct.close();
             ch.close();
             cur = null;
         }

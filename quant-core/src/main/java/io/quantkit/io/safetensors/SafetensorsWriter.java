@@ -7,7 +7,7 @@ import io.quantkit.tensor.Shape;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -33,20 +33,20 @@ public final class SafetensorsWriter {
     /** Rank assumed for the bound of an array shape. */
     static final int BOUND_RANK = 8;
 
-    private final FileChannel ch;
+    private final SeekableByteChannel ch;
     private final long area;
     private long dataLen;
     private final TreeMap<String, String> entries = new TreeMap<>();
     private final TreeMap<String, String> quantEntries = new TreeMap<>();
     private final Set<String> names = new HashSet<>();
 
-    private SafetensorsWriter(FileChannel ch, long area) {
+    private SafetensorsWriter(SeekableByteChannel ch, long area) {
         this.ch = ch;
         this.area = area;
     }
 
     /** Starts writing at position 0 of {@code ch}, reserving {@code headerArea} bytes (rounded up to 8). */
-    public static SafetensorsWriter start(FileChannel ch, long headerArea) throws IOException {
+    public static SafetensorsWriter start(SeekableByteChannel ch, long headerArea) throws IOException {
         long a = (headerArea + 7) / 8 * 8;
         ch.position(8 + a);
         return new SafetensorsWriter(ch, a);
@@ -176,7 +176,7 @@ public final class SafetensorsWriter {
      * Writes {@code tensors} (name → tensor, in this order) with the smallest header area: the same bytes the
      * streaming path writes when its reserved area happens to be exact. Returns the file size.
      */
-    public static long writeAll(FileChannel ch, Map<String, String> metadata,
+    public static long writeAll(SeekableByteChannel ch, Map<String, String> metadata,
             List<Map.Entry<String, QuantizedTensor>> tensors) throws IOException {
         SafetensorsWriter dry = new SafetensorsWriter(null, 0);
         for (Map.Entry<String, QuantizedTensor> e : tensors) {
@@ -233,9 +233,9 @@ public final class SafetensorsWriter {
             head.put((byte) ' ');
         }
         head.flip();
-        long pos = 0;
+        ch.position(0);
         while (head.hasRemaining()) {
-            pos += ch.write(head, pos);
+            ch.write(head);
         }
         return 8 + area + dataLen;
     }

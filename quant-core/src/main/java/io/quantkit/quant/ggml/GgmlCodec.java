@@ -71,7 +71,14 @@ public final class GgmlCodec implements Codec {
 
     @Override
     public QuantizedTensor quantize(Tensor source) {
-        Shape shape = source.shape();
+        byte[] out = new byte[(int) checkedBytes(source.shape())];
+        quantizeInto(source, ByteBuffer.wrap(out));
+        GgmlTensor t = GgmlTensor.of(type, source.shape(), ByteBuffer.wrap(out));
+        return new GgmlQuantizedTensor(scheme, t);
+    }
+
+    /** Bytes of the blocks of a tensor of {@code shape}; throws if its rows do not fit or it is too large. */
+    private long checkedBytes(Shape shape) {
         long rowLength = shape.rowLength();
         int bs = type.blockSize();
         if (shape.rank() == 0 || rowLength % bs != 0) {
@@ -83,29 +90,51 @@ public final class GgmlCodec implements Codec {
             throw new IllegalArgumentException(scheme + " tensor of " + total + " bytes exceeds the maximum ("
                     + MAX_BYTES + ")");
         }
-        byte[] out = new byte[(int) total];
+        return total;
+    }
+
+    /**
+     * Quantizes {@code source} into {@code dst} from its position on (which advances by the tensor's block
+     * bytes): the bytes {@link #quantize} stores, written into a heap or a direct buffer, so a streaming writer
+     * can hand a reused direct buffer to its channel without a copy. Throws as {@link #quantize} does (what was
+     * written before the error is unspecified).
+     *
+     * @throws java.nio.BufferOverflowException if {@code dst} has fewer bytes remaining than the blocks need
+     */
+    public void quantizeInto(Tensor source, ByteBuffer dst) {
+        Shape shape = source.shape();
+        long total = checkedBytes(shape);
+        if (dst.remaining() < total) {
+            throw new java.nio.BufferOverflowException();
+        }
+        int bs = type.blockSize();
+        int bb = type.blockBytes();
         long n = shape.numel();
         int chunkLen = (int) Math.min(n, CHUNK_VALUES - CHUNK_VALUES % bs);
         float[] chunk = new float[chunkLen];
-        int bb = type.blockBytes();
+        // a heap buffer is written in place; a direct one through a block buffer that stays in cache
+        boolean inPlace = dst.hasArray();
+        byte[] out = inPlace ? dst.array() : new byte[chunkLen / bs * bb];
+        int base = inPlace ? dst.arrayOffset() + dst.position() : 0;
         // bf16 input: the raw bit patterns go to the format's fused loop (no float conversion pass)
         short[] bits = n > 0 && source.copyBf16Bits(0, new short[0], 0, 0) ? new short[chunkLen] : null;
         for (long pos = 0; pos < n; pos += chunkLen) {
             int len = (int) Math.min(chunkLen, n - pos);
-            int outPos = (int) (pos / bs * bb);
+            int blocks = len / bs;
+            int outPos = inPlace ? (int) (base + pos / bs * bb) : 0;
             boolean finite;
             boolean overflow;
             if (bits != null) {
                 source.copyBf16Bits(pos, bits, 0, len);
-                finite = format.quantizeBf16(bits, 0, chunk, out, outPos, len / bs);
-                overflow = finite && hasInfiniteScale(out, outPos, len / bs);
+                finite = format.quantizeBf16(bits, 0, chunk, out, outPos, blocks);
+                overflow = finite && hasInfiniteScale(out, outPos, blocks);
                 if (!finite || overflow) {
                     BlockFormat.bf16ToFloat(bits, 0, chunk, 0, len); // the values, for the message
                 }
             } else {
                 source.dequantize(pos, chunk, 0, len);
-                finite = format.quantize(chunk, 0, out, outPos, len / bs);
-                overflow = finite && hasInfiniteScale(out, outPos, len / bs);
+                finite = format.quantize(chunk, 0, out, outPos, blocks);
+                overflow = finite && hasInfiniteScale(out, outPos, blocks);
             }
             if (!finite) { // the scale scans found a NaN or infinity
                 int bad = GgmlQuants.firstNonFinite(chunk, 0, len);
@@ -113,11 +142,15 @@ public final class GgmlCodec implements Codec {
                         + (pos + bad) + ": input must be finite");
             }
             if (overflow) {
-                checkScales(out, outPos, len / bs, chunk, pos);
+                checkScales(out, outPos, blocks, chunk, pos);
+            }
+            if (!inPlace) {
+                dst.put(out, 0, blocks * bb);
             }
         }
-        GgmlTensor t = GgmlTensor.of(type, shape, ByteBuffer.wrap(out));
-        return new GgmlQuantizedTensor(scheme, t);
+        if (inPlace) {
+            dst.position(dst.position() + (int) total);
+        }
     }
 
     /** True if a block's fp16 scale (or Q4_1 minimum) overflowed to infinity. */

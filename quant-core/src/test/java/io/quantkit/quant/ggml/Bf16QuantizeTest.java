@@ -246,4 +246,42 @@ class Bf16QuantizeTest {
             s[at] = keep;
         }
     }
+
+    /**
+     * {@link GgmlCodec#quantizeInto} writes the bytes {@link GgmlCodec#quantize} stores, into a direct buffer (through
+     * its cache-sized block buffer) and into a heap buffer at an offset, from bf16 and from float sources, and
+     * advances the position by exactly the block bytes; a buffer too small is refused before anything is written.
+     */
+    @ParameterizedTest
+    @EnumSource(GgmlScheme.class)
+    void quantizeIntoWritesTheStoredBytesIntoAnyBuffer(GgmlScheme g) {
+        int cols = 768;
+        int rows = 23; // 17,664 values: two full 8192-value chunks and a partial one
+        SplittableRandom rnd = new SplittableRandom(SEED + 300 + g.ordinal());
+        short[] s = new short[rows * cols];
+        float[] x = new float[s.length];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = (short) (Float.floatToRawIntBits((float) (rnd.nextGaussian() * 0.05)) >>> 16);
+            x[i] = bf(s[i]);
+        }
+        Shape shape = Shape.of(rows, cols);
+        GgmlCodec codec = (GgmlCodec) g.codec();
+        ByteBuffer want = codec.quantize(FloatTensor.wrap(shape, x)).arrays().get(0).data();
+        int n = want.remaining();
+        for (Tensor src : new Tensor[] {new Bf16Tensor(shape, s), FloatTensor.wrap(shape, x)}) {
+            ByteBuffer direct = ByteBuffer.allocateDirect(n + 10);
+            direct.position(3);
+            codec.quantizeInto(src, direct);
+            assertEquals(3 + n, direct.position(), g + " direct position");
+            assertEquals(want, direct.flip().position(3), g + " direct bytes from " + src.getClass().getSimpleName());
+            ByteBuffer heap = ByteBuffer.allocate(n + 40).position(17).slice(); // array offset 17
+            heap.position(5);
+            codec.quantizeInto(src, heap);
+            assertEquals(5 + n, heap.position(), g + " heap position");
+            assertEquals(want, heap.flip().position(5), g + " heap bytes from " + src.getClass().getSimpleName());
+            ByteBuffer small = ByteBuffer.allocateDirect(n - 1);
+            assertThrows(java.nio.BufferOverflowException.class, () -> codec.quantizeInto(src, small));
+            assertEquals(0, small.position());
+        }
+    }
 }
