@@ -10,6 +10,7 @@ import io.quantkit.eval.Comparison;
 import io.quantkit.eval.Divergence;
 import io.quantkit.eval.EvalPlan;
 import io.quantkit.eval.Method;
+import io.quantkit.eval.PairedDifference;
 import io.quantkit.eval.PerplexityResult;
 import io.quantkit.eval.Progress;
 import io.quantkit.io.Checkpoint;
@@ -46,6 +47,9 @@ import picocli.CommandLine.Spec;
             "Per scheme: bits per weight and bytes (all stored tensor data, norms as float32), weight SQNR, "
                 + "perplexity, ΔPPL, mean KL divergence of next-token distributions and top-1 agreement with the "
                 + "baseline, seconds.",
+            "ΔPPL's ± is the paired standard error: every row scores the baseline's tokens, so it comes from the "
+                + "per-token NLL differences (delta method with their covariance), not from the two perplexities' "
+                + "own errors.",
             "Which tensors: every 2-D weight including the token embedding; norms stay float32. For ggml block "
                 + "types the classifier (output.weight) is q8_0 and rows a type cannot store fall back to f16 "
                 + "(tq1_0/tq2_0 first to q4_0), as llama.cpp's quantizer does; each fallback is reported.",
@@ -71,7 +75,9 @@ import picocli.CommandLine.Spec;
             "  model, data, method, ctx, tokens (scored), parameters,",
             "  baseline: {scheme: bf16, ppl, ppl_stderr, nll, bits_per_weight, bytes},",
             "  rows: [{scheme, bits_per_weight, bytes, sqnr_db, ppl, ppl_stderr,",
-            "          delta_ppl, kld (mean), kld_median, kld_max, top1 (percent),",
+            "          delta_ppl, delta_ppl_stderr, ln_ppl_ratio, ln_ppl_ratio_stderr",
+            "          (paired: from per-token NLL differences to the baseline),",
+            "          kld (mean), kld_median, kld_max, top1 (percent),",
             "          seconds, fallbacks: [\"tensor=scheme\"], skipped (null or reason),",
             "          activations (null: float32 inputs; else e.g. int8:observer=kl,smooth=0.5),",
             "          method (rtn, gptq, imatrix, mse, joined by +)}],",
@@ -79,7 +85,11 @@ import picocli.CommandLine.Spec;
             "  plan (null, or with --target-bpw: {target_bpw, budget_bytes, bytes,",
             "        predicted_kld, recipe, tensors: [{name, scheme, method, bytes,",
             "        delta_kld}]}),",
-            "  calibration: null or {data, samples, seed, ctx} (the pass of static scales and equalisation)",
+            "  calibration: null or {data, samples, seed, ctx} (the pass of static scales and equalisation),",
+            "  pairs: [{a, b (row labels), a_index, b_index (indexes into rows), ln_ppl_ratio",
+            "          (mean of nll_a - nll_b = ln(PPL_a/PPL_b)), ln_ppl_ratio_stderr, delta_ppl",
+            "          (PPL_a - PPL_b), delta_ppl_stderr, z (ln_ppl_ratio / its stderr; below -2:",
+            "          a is better beyond two paired standard errors)}] for every two measured rows",
         })
 final class CompareCommand implements Callable<Integer> {
     @Spec
@@ -120,6 +130,10 @@ final class CompareCommand implements Callable<Integer> {
 
     @Option(names = "--force", description = "Replace an existing --plan-out file.")
     boolean force;
+
+    @Option(names = "--pairs", description = "Also print every two measured rows against each other, token by token: "
+            + "ln(PPL_a/PPL_b) and PPL_a − PPL_b with their paired standard errors, and z (--json always has them).")
+    boolean pairs;
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "MODEL", description = "The model: GGUF, llama2.c .bin, safetensors (ours)"
             + " or a Hugging Face Llama folder.")
@@ -340,6 +354,9 @@ final class CompareCommand implements Callable<Integer> {
                     printPlan(out, mixed);
                 }
                 printTable(out, report, modelName, dataName, note, calibInfo);
+                if (pairs) {
+                    printPairs(out, report);
+                }
             }
             if (plot != null) {
                 chart(report, modelName).writePng(plot);
@@ -496,7 +513,7 @@ final class CompareCommand implements Callable<Integer> {
                 ? "as stored (BitNet b1.58: ternary weights, 8-bit inputs)" : "bf16", b.ppl(), b.pplStderr());
         boolean withActs = r.rows().stream().anyMatch(x -> x.activations() != null);
         List<String> header = new ArrayList<>(List.of("scheme", "method", ">bpw", ">bytes", ">SQNR dB", ">PPL", ">ΔPPL",
-                ">mean KLD", ">top-1 %", ">seconds", "notes"));
+                ">±", ">mean KLD", ">top-1 %", ">seconds", "notes"));
         if (withActs) {
             header.add(1, "activations");
         }
@@ -504,18 +521,18 @@ final class CompareCommand implements Callable<Integer> {
         List<String> base = new ArrayList<>(List.of(r.baseline().scheme() + " (baseline)", r.baseline().method(),
                 f2(r.baseline().bitsPerWeight()),
                 String.format(Locale.ROOT, "%,d", r.baseline().bytes()), f1(r.baseline().sqnrDb()), f4(b.ppl()), "-",
-                "-", "-", f1(r.baseline().seconds()), ""));
+                "-", "-", "-", f1(r.baseline().seconds()), ""));
         if (withActs) {
             base.add(1, "f32");
         }
         t.row((Object[]) base.toArray(new String[0]));
         List<String> notes = new ArrayList<>();
         for (Comparison.Row row : r.rows()) {
-            String label = row.activations() == null ? row.scheme() : row.scheme() + " + " + row.activations();
+            String label = label(row);
             String act = row.activations() == null ? "f32" : row.activations();
             if (row.skipped() != null) {
                 List<String> cells = new ArrayList<>(List.of(row.scheme(), "-", "-", "-", "-", "-", "-", "-", "-", "-",
-                        "skipped (see below)"));
+                        "-", "skipped (see below)"));
                 if (withActs) {
                     cells.add(1, act);
                 }
@@ -530,7 +547,8 @@ final class CompareCommand implements Callable<Integer> {
             }
             List<String> cells = new ArrayList<>(List.of(row.scheme(), row.method(), f2(row.bitsPerWeight()),
                     String.format(Locale.ROOT, "%,d", row.bytes()), f1(row.sqnrDb()), f4(row.perplexity().ppl()),
-                    String.format(Locale.ROOT, "%+.4f", row.deltaPpl()), String.format(Locale.ROOT, "%.5f", d.meanKl()),
+                    String.format(Locale.ROOT, "%+.4f", row.deltaPpl()), f4(row.vsBaseline().deltaPplStderr()),
+                    String.format(Locale.ROOT, "%.5f", d.meanKl()),
                     String.format(Locale.ROOT, "%.1f", 100 * d.top1()), f1(row.seconds()), fb));
             if (withActs) {
                 cells.add(1, act);
@@ -590,6 +608,10 @@ final class CompareCommand implements Callable<Integer> {
             o.put("ppl", p == null ? null : p.ppl());
             o.put("ppl_stderr", p == null ? null : p.pplStderr());
             o.put("delta_ppl", row.deltaPpl());
+            PairedDifference pd = row.vsBaseline();
+            o.put("delta_ppl_stderr", pd == null ? null : pd.deltaPplStderr());
+            o.put("ln_ppl_ratio", pd == null ? null : pd.meanNllDiff());
+            o.put("ln_ppl_ratio_stderr", pd == null ? null : pd.meanNllDiffStderr());
             o.put("kld", d == null ? null : d.meanKl());
             o.put("kld_median", d == null ? null : d.medianKl());
             o.put("kld_max", d == null ? null : d.maxKl());
@@ -601,15 +623,68 @@ final class CompareCommand implements Callable<Integer> {
             rows.add(o);
         }
         j.put("rows", rows);
+        List<Object> pairs = new ArrayList<>();
+        for (Pair p : pairs(r)) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("a", p.a());
+            o.put("b", p.b());
+            o.put("a_index", p.aIndex());
+            o.put("b_index", p.bIndex());
+            o.put("ln_ppl_ratio", p.d().meanNllDiff());
+            o.put("ln_ppl_ratio_stderr", p.d().meanNllDiffStderr());
+            o.put("delta_ppl", p.d().deltaPpl());
+            o.put("delta_ppl_stderr", p.d().deltaPplStderr());
+            o.put("z", p.d().z()); // NaN (identical losses) is written as null
+            pairs.add(o);
+        }
+        j.put("pairs", pairs);
         return j;
+    }
+
+    /** Two measured rows and their paired difference (a against b). */
+    private record Pair(String a, String b, int aIndex, int bIndex, PairedDifference d) {
+    }
+
+    private static String label(Comparison.Row row) {
+        return row.activations() == null ? row.scheme() : row.scheme() + " + " + row.activations();
+    }
+
+    /** Every two measured rows, in row order (a before b). */
+    private static List<Pair> pairs(Comparison.Report r) {
+        List<Pair> out = new ArrayList<>();
+        List<Comparison.Row> rows = r.rows();
+        for (int i = 0; i < rows.size(); i++) {
+            for (int k = i + 1; k < rows.size(); k++) {
+                Comparison.Row a = rows.get(i);
+                Comparison.Row b = rows.get(k);
+                if (a.skipped() == null && b.skipped() == null) {
+                    out.add(new Pair(label(a), label(b), i, k, Comparison.Report.paired(a, b)));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void printPairs(PrintWriter out, Comparison.Report r) {
+        out.println();
+        out.println("paired differences (a against b on the same tokens; z = ln(PPL_a/PPL_b) / its standard error, "
+                + "below -2: a better, above 2: b better)");
+        TextTable t = TextTable.of("a", "b", ">ln(PPL_a/PPL_b)", ">±", ">PPL_a − PPL_b", ">±", ">z");
+        for (Pair p : pairs(r)) {
+            PairedDifference d = p.d();
+            t.row(p.a(), p.b(), String.format(Locale.ROOT, "%+.5f", d.meanNllDiff()),
+                    String.format(Locale.ROOT, "%.5f", d.meanNllDiffStderr()),
+                    String.format(Locale.ROOT, "%+.4f", d.deltaPpl()), f4(d.deltaPplStderr()),
+                    Double.isNaN(d.z()) ? "-" : String.format(Locale.ROOT, "%+.1f", d.z()));
+        }
+        t.print(out);
     }
 
     private static Chart chart(Comparison.Report r, String modelName) {
         List<Chart.Point> pts = new ArrayList<>();
         for (Comparison.Row row : r.rows()) {
             if (row.skipped() == null) {
-                pts.add(new Chart.Point(row.bitsPerWeight(), row.deltaPpl(), row.activations() == null ? row.scheme()
-                        : row.scheme() + " + " + row.activations()));
+                pts.add(new Chart.Point(row.bitsPerWeight(), row.deltaPpl(), label(row)));
             }
         }
         double floor = logFloor(pts);

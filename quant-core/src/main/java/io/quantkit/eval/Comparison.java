@@ -65,10 +65,14 @@ public final class Comparison {
      *                      float32 inputs (weight-only)
      * @param method        how codes were chosen: the tensors' methods, distinct, most used first, joined by "+"
      *                      ("rtn", "gptq", "gptq+mse" ...; empty for a skipped row)
+     * @param vsBaseline    this row against the baseline, token by token on the same tokens (ΔPPL and
+     *                      ln(PPL/PPL_base) with their paired standard errors); null for the baseline and skipped rows
+     * @param losses        every scored token's NLL in plan order; null for a skipped row
      */
     public record Row(String scheme, double bitsPerWeight, long bytes, double sqnrDb, PerplexityResult perplexity,
                       double deltaPpl, Divergence divergence, double seconds, List<String> fallbacks,
-                      List<TensorRow> tensors, String skipped, String activations, String method) {
+                      List<TensorRow> tensors, String skipped, String activations, String method,
+                      PairedDifference vsBaseline, TokenLosses losses) {
         public Row {
             fallbacks = List.copyOf(fallbacks);
             tensors = List.copyOf(tensors);
@@ -117,6 +121,19 @@ public final class Comparison {
     public record Report(EvalPlan plan, Row baseline, List<Row> rows, long parameters) {
         public Report {
             rows = List.copyOf(rows);
+        }
+
+        /**
+         * Measured row {@code a} against measured row {@code b}, token by token: {@code meanNllDiff < 0} means a
+         * scores the text better; {@link PairedDifference#z()} says by how many paired standard errors.
+         *
+         * @throws IllegalArgumentException when either row was skipped
+         */
+        public static PairedDifference paired(Row a, Row b) {
+            if (a.losses() == null || b.losses() == null) {
+                throw new IllegalArgumentException("a skipped row has no losses to compare");
+            }
+            return TokenLosses.paired(a.losses(), b.losses());
         }
     }
 
@@ -183,7 +200,8 @@ public final class Comparison {
                 : quantize(weights, Variant.of(Scheme.of(SchemeKind.BF16)), null);
         Evaluator.Run baseRun = Evaluator.run(LlamaModel.load(base.weights), plan, pool, true, null, progress);
         Row baseRow = new Row(baseName, 8.0 * base.bytes / params, base.bytes, base.sqnrDb, baseRun.perplexity(), 0.0,
-                null, (System.nanoTime() - t0) / 1e9, base.fallbacks, base.tensors, null, null, base.method);
+                null, (System.nanoTime() - t0) / 1e9, base.fallbacks, base.tensors, null, null, base.method, null,
+                baseRun.losses());
         listener.row(baseRow);
         List<Row> rows = new ArrayList<>();
         int count = schemes.size() * activations.size();
@@ -216,7 +234,8 @@ public final class Comparison {
                     Evaluator.Run r = Evaluator.run(m, plan, pool, false, baseRun.logProbs(), progress);
                     row = new Row(s.label(), 8.0 * q.bytes / params, q.bytes, q.sqnrDb, r.perplexity(),
                             r.perplexity().ppl() - baseRun.perplexity().ppl(), r.divergence(),
-                            (System.nanoTime() - start) / 1e9, q.fallbacks, q.tensors, null, act, q.method);
+                            (System.nanoTime() - start) / 1e9, q.fallbacks, q.tensors, null, act, q.method,
+                            TokenLosses.paired(r.losses(), baseRun.losses()), r.losses());
                 }
                 rows.add(row);
                 listener.row(row);
@@ -227,7 +246,7 @@ public final class Comparison {
 
     private static Row skipped(Variant s, String act, String why) {
         return new Row(s.label(), Double.NaN, 0, Double.NaN, null, Double.NaN, null, 0, List.of(), List.of(), why,
-                act, "");
+                act, "", null, null);
     }
 
     /** Distinct methods, the most used first (ties: first seen), joined by "+". */

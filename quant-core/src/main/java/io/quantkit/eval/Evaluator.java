@@ -36,8 +36,12 @@ public final class Evaluator {
         }
     }
 
-    /** The outcome of one run. {@code logProbs} is null unless kept; {@code divergence} unless a baseline was given. */
-    public record Run(PerplexityResult perplexity, LogProbs logProbs, Divergence divergence, double seconds) {
+    /**
+     * The outcome of one run. {@code logProbs} is null unless kept; {@code divergence} unless a baseline was given;
+     * {@code losses} holds every scored token's NLL in plan order (for paired comparisons of runs on one plan).
+     */
+    public record Run(PerplexityResult perplexity, LogProbs logProbs, Divergence divergence, TokenLosses losses,
+                      double seconds) {
     }
 
     /**
@@ -64,6 +68,7 @@ public final class Evaluator {
         double[] nll2 = new double[segments];
         float[][] kept = keep ? new float[segments][] : null;
         double[][] kl = baseline != null ? new double[segments][] : null;
+        double[][] losses = new double[segments][];
         int[] agree = new int[segments];
         int capacity = plan.maxLength();
         AtomicLong done = new AtomicLong();
@@ -80,6 +85,7 @@ public final class Evaluator {
                 float[] logits = session.forward(seg.tokensUnsafe(), 0, seg.length() - 1, first);
                 float[] keepRows = keep ? new float[scored * vocab] : null;
                 double[] klRows = kl != null ? new double[scored] : null;
+                double[] lossRows = new double[scored];
                 double sum = 0;
                 double sum2 = 0;
                 int same = 0;
@@ -88,6 +94,7 @@ public final class Evaluator {
                     logSoftmax(logits, off, vocab, lp);
                     int target = seg.token(first + i + 1);
                     double v = -lp[target];
+                    lossRows[i] = v;
                     sum += v;
                     sum2 += v * v;
                     if (keepRows != null) {
@@ -112,6 +119,7 @@ public final class Evaluator {
                 }
                 nll[s] = sum;
                 nll2[s] = sum2;
+                losses[s] = lossRows;
                 agree[s] = same;
                 if (keep) {
                     kept[s] = keepRows;
@@ -129,6 +137,11 @@ public final class Evaluator {
             sum2 += nll2[s];
         }
         PerplexityResult ppl = perplexity(sum, sum2, total);
+        double[] allLosses = new double[Math.toIntExact(total)];
+        for (int s = 0, k = 0; s < segments; s++) {
+            System.arraycopy(losses[s], 0, allLosses, k, losses[s].length);
+            k += losses[s].length;
+        }
         Divergence div = null;
         if (kl != null) {
             double[] all = new double[Math.toIntExact(total)];
@@ -141,7 +154,8 @@ public final class Evaluator {
             }
             div = divergence(all, sameTotal);
         }
-        return new Run(ppl, keep ? new LogProbs(kept, vocab) : null, div, (System.nanoTime() - start) / 1e9);
+        return new Run(ppl, keep ? new LogProbs(kept, vocab) : null, div, TokenLosses.wrap(allLosses),
+                (System.nanoTime() - start) / 1e9);
     }
 
     /** Perplexity from the sum and sum of squares of {@code n} per-token NLLs (standard error as llama.cpp). */

@@ -123,8 +123,20 @@ class EvalTest {
             assertEquals(0.0, same.divergence().maxKl());
             assertEquals(1.0, same.divergence().top1());
             assertEquals(r.baseline().bytes(), same.bytes());
+            assertEquals(0.0, same.vsBaseline().meanNllDiff());
+            assertEquals(0.0, same.vsBaseline().deltaPplStderr());
             Comparison.Row int8 = r.rows().get(1);
             assertNull(int8.skipped());
+            // the per-token losses are the perplexity's: their mean is its NLL, and the paired difference of two
+            // rows is the difference of their NLLs, with an error far below the unpaired one (same tokens)
+            assertEquals(r.baseline().perplexity().nll(), r.baseline().losses().mean(), 1e-12);
+            assertEquals(int8.perplexity().nll() - r.baseline().perplexity().nll(), int8.vsBaseline().meanNllDiff(),
+                    1e-12);
+            assertEquals(int8.deltaPpl(), int8.vsBaseline().deltaPpl(), 1e-9);
+            double unpaired = Math.hypot(int8.perplexity().pplStderr(), r.baseline().perplexity().pplStderr());
+            assertTrue(int8.vsBaseline().deltaPplStderr() > 0 && int8.vsBaseline().deltaPplStderr() < unpaired / 5,
+                    int8.vsBaseline() + " vs unpaired " + unpaired);
+            assertEquals(int8.vsBaseline(), Comparison.Report.paired(int8, r.baseline()));
             assertTrue(int8.divergence().meanKl() > 0 && int8.divergence().meanKl() < 0.01, int8.toString());
             assertTrue(int8.sqnrDb() > 30 && int8.sqnrDb() < 50, int8.toString());
             // rows of 16 and 40 cannot hold q4_0 blocks of 32: every weight falls back, so the row is skipped
