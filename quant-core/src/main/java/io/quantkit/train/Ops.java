@@ -10,9 +10,21 @@ import io.quantkit.model.DetMath;
  *
  * <p>Every output element is accumulated by one thread in a fixed order (see {@link Parallel}), so results do
  * not depend on the thread count. Backward kernels add into their gradient outputs ({@code +=}) unless stated.
+ *
+ * <p>With the module quant-simd and the Vector API present, the matrix products, the attention passes and the
+ * exponentials run its kernels ({@link TrainSimd}), which give the bits of the scalar loops here (tested in that
+ * module against {@code gemmScalar}, {@code attentionScalar}, {@code attentionBackwardScalar}).
  */
 final class Ops {
     private Ops() {
+    }
+
+    /** The vector kernels, or null: the scalar loops below then run (they are also the specification). */
+    private static final TrainSimd SIMD = io.quantkit.simd.Simd.provider(TrainSimd.class);
+
+    /** Whether the vector kernels are in use (for benchmarks and tests). */
+    static boolean vectorKernels() {
+        return SIMD != null;
     }
 
     // ---------------------------------------------------------------- linear
@@ -56,6 +68,57 @@ final class Ops {
      */
     static void gemm(Parallel par, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
                      float[] c, int cOff, int csr, int csc, int m, int k, int n, boolean accumulate) {
+        if (SIMD != null && (csc == 1 || csr == 1)) {
+            gemmVector(SIMD, par, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, csr, csc, m, k, n, accumulate);
+        } else {
+            gemmScalar(par, a, aOff, ars, acs, b, bOff, brs, bcs, c, cOff, csr, csc, m, k, n, accumulate);
+        }
+    }
+
+    /** Rows of C one vector task computes. */
+    private static final int VECTOR_ROWS = 16;
+
+    /**
+     * {@link #gemm} through {@link TrainSimd#gemmRows}, which wants the rows of B and of C contiguous. A C whose
+     * columns are strided (and rows contiguous) is computed as {@code Cᵀ = Bᵀ·Aᵀ}, the same products summed in the
+     * same order ({@code a·b = b·a} exactly); a B whose columns are strided is first copied into rows. Tasks are
+     * blocks of {@link #VECTOR_ROWS} rows of C.
+     */
+    static void gemmVector(TrainSimd simd, Parallel par, float[] a, int aOff, int ars, int acs, float[] b, int bOff,
+                           int brs, int bcs, float[] c, int cOff, int csr, int csc, int m, int k, int n,
+                           boolean accumulate) {
+        if (m <= 0 || n <= 0) {
+            return;
+        }
+        if (csc != 1) { // C rows strided the other way: swap the operands
+            gemmVector(simd, par, b, bOff, bcs, brs, a, aOff, acs, ars, c, cOff, csc, csr, n, k, m, accumulate);
+            return;
+        }
+        float[] bRows = b;
+        int bRowsOff = bOff;
+        int ldb = brs;
+        if (bcs != 1) {
+            bRows = new float[k * n];
+            bRowsOff = 0;
+            ldb = n;
+            for (int j = 0; j < n; j++) {
+                int src = bOff + j * bcs;
+                for (int p = 0; p < k; p++) {
+                    bRows[p * n + j] = b[src + p * brs];
+                }
+            }
+        }
+        float[] bb = bRows;
+        int bo = bRowsOff;
+        int lb = ldb;
+        int blocks = (m + VECTOR_ROWS - 1) / VECTOR_ROWS;
+        par.forRange(blocks, (long) VECTOR_ROWS * k * n, (from, to) -> simd.gemmRows(a, aOff, ars, acs, bb, bo, lb,
+                c, cOff, csr, from * VECTOR_ROWS, Math.min(m, to * VECTOR_ROWS), k, n, accumulate));
+    }
+
+    /** The scalar {@link #gemm}: the specification of {@link TrainSimd#gemmRows}, and the path without vectors. */
+    static void gemmScalar(Parallel par, float[] a, int aOff, int ars, int acs, float[] b, int bOff, int brs, int bcs,
+                           float[] c, int cOff, int csr, int csc, int m, int k, int n, boolean accumulate) {
         if (m <= 0 || n <= 0) {
             return;
         }
@@ -337,12 +400,25 @@ final class Ops {
      */
     static void attention(Parallel par, float[] out, float[] probs, float[] q, float[] k, float[] v, int batch,
                           int seqLen, int nHeads, int nKv, int hs) {
+        par.forRange(batch * nHeads, (long) seqLen * seqLen * hs, (from, to) -> {
+            if (SIMD == null || !SIMD.attention(out, probs, q, k, v, seqLen, nHeads, nKv, hs, from, to)) {
+                attentionScalar(out, probs, q, k, v, seqLen, nHeads, nKv, hs, from, to);
+            }
+        });
+    }
+
+    /**
+     * {@link #attention} for the (sequence, head) pairs {@code from <= b·nHeads + h < to} on the calling thread, with
+     * scalar loops only: the specification of {@link TrainSimd#attention}.
+     */
+    static void attentionScalar(float[] out, float[] probs, float[] q, float[] k, float[] v, int seqLen, int nHeads,
+                                int nKv, int hs, int from, int to) {
         int dim = nHeads * hs;
         int kvDim = nKv * hs;
         int group = nHeads / nKv;
         int T = seqLen;
         float scale = (float) (1.0 / Math.sqrt(hs));
-        par.forRange(batch * nHeads, (long) seqLen * seqLen * hs, (from, to) -> {
+        {
             float[][] kT = new float[hs][T];
             float[][] pT = new float[T][T];
             float[][] oT = new float[hs][T];
@@ -407,7 +483,7 @@ final class Ops {
                 }
                 untransposeHead(oT, T, hs, out, (b * T) * dim + h * hs, dim);
             }
-        });
+        }
     }
 
     /** {@code dst[i][s] = src[off + s·stride + i]} for {@code s < T}, {@code i < hs}. */
@@ -439,12 +515,27 @@ final class Ops {
      */
     static void attentionBackward(Parallel par, float[] dq, float[] dk, float[] dv, float[] dout, float[] probs,
                                   float[] q, float[] k, float[] v, int batch, int seqLen, int nHeads, int nKv, int hs) {
+        par.forRange(batch * nKv, (long) seqLen * seqLen * hs * (nHeads / nKv), (from, to) -> {
+            if (SIMD == null || !SIMD.attentionBackward(dq, dk, dv, dout, probs, q, k, v, seqLen, nHeads, nKv, hs,
+                    from, to)) {
+                attentionBackwardScalar(dq, dk, dv, dout, probs, q, k, v, seqLen, nHeads, nKv, hs, from, to);
+            }
+        });
+    }
+
+    /**
+     * {@link #attentionBackward} for the (sequence, key/value head) pairs {@code from <= b·nKv + kvh < to} on the
+     * calling thread, with scalar loops only: the specification of {@link TrainSimd#attentionBackward}.
+     */
+    static void attentionBackwardScalar(float[] dq, float[] dk, float[] dv, float[] dout, float[] probs, float[] q,
+                                        float[] k, float[] v, int seqLen, int nHeads, int nKv, int hs, int from,
+                                        int to) {
         int dim = nHeads * hs;
         int kvDim = nKv * hs;
         int group = nHeads / nKv;
         int T = seqLen;
         float scale = (float) (1.0 / Math.sqrt(hs));
-        par.forRange(batch * nKv, (long) seqLen * seqLen * hs * group, (from, to) -> {
+        {
             float[] dp = new float[T];
             float[] prow = new float[T];
             float[][] kT = new float[hs][T];
@@ -498,7 +589,7 @@ final class Ops {
                 untransposeHead(dkT, T, hs, dk, kvOff, kvDim);
                 untransposeHead(dvT, T, hs, dv, kvOff, kvDim);
             }
-        });
+        }
     }
 
     // ---------------------------------------------------------------- SwiGLU
@@ -515,7 +606,13 @@ final class Ops {
             for (int ch = from; ch < to; ch++) {
                 int i0 = ch * CHUNK;
                 int len = Math.min(CHUNK, n - i0);
-                DetMath.sigmoid(a, i0, sg, i0, len, x, e, k);
+                for (int i = 0; i < len; i++) { // DetMath.sigmoid with the vector exponential
+                    x[i] = -a[i0 + i];
+                }
+                exp(x, e, k, len);
+                for (int i = 0; i < len; i++) {
+                    sg[i0 + i] = (float) (1.0 / (1.0 + e[i]));
+                }
                 for (int i = i0; i < i0 + len; i++) {
                     h[i] = a[i] * sg[i] * c[i];
                 }
@@ -537,6 +634,15 @@ final class Ops {
     }
 
     // ---------------------------------------------------------------- loss
+
+    /** {@link DetMath#exp(double[], double[], double[], int)}, through the vector kernel when there is one. */
+    private static void exp(double[] x, double[] out, double[] k, int n) {
+        if (SIMD != null) {
+            SIMD.exp(x, out, n);
+        } else {
+            DetMath.exp(x, out, k, n);
+        }
+    }
 
     /**
      * Softmax cross-entropy of each row of {@code logits} ({@code [rows, vocab]}) against {@code targets};
@@ -566,7 +672,7 @@ final class Ops {
                 for (int j = 0; j < vocab; j++) {
                     xs[j] = logits[r + j] - max;
                 }
-                DetMath.exp(xs, ex, ks, vocab);
+                exp(xs, ex, ks, vocab);
                 double sum = 0;
                 for (int j = 0; j < vocab; j++) {
                     sum += ex[j];

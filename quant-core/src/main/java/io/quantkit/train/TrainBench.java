@@ -6,9 +6,12 @@ import java.util.SplittableRandom;
 /**
  * Training throughput of the stories260K-sized model (dim 64, hidden 172, 5 layers, 8 heads, 4 kv heads, vocab 512)
  * on batches of 16 × 128 random tokens: forward, backward, clipping and AdamW, as {@link Trainer} runs them.
- * Compare with {@code reference/train/bench_torch.py} (same configuration and batch).
+ * Compare with {@code reference/train/bench_torch.py} (same configuration and batch). With quant-simd on the class
+ * path and {@code --add-modules jdk.incubator.vector} the vector kernels run ({@link TrainSimd}); the line printed
+ * names the path ({@code -Dquantkit.simd=false} forces the scalar one).
  *
- * <pre>java -cp quant-core/target/classes:... io.quantkit.train.TrainBench [THREADS] [STEPS]</pre>
+ * <pre>java --add-modules jdk.incubator.vector -cp quant-core/target/classes:quant-simd/target/classes:...
+ *     io.quantkit.train.TrainBench [THREADS] [STEPS]</pre>
  */
 public final class TrainBench {
     private TrainBench() {
@@ -40,8 +43,8 @@ public final class TrainBench {
             double dt = (System.nanoTime() - t0) / 1e9;
             double cpu = (processCpuNanos() - c0) / 1e9;
             System.out.printf(Locale.ROOT, "quantkit threads %d: %.0f tokens/s wall, %.0f tokens per CPU-second "
-                    + "(%d steps of 16x128 tokens in %.2f s wall, %.2f s CPU)%n", threads, steps * 16 * 128 / dt,
-                    steps * 16 * 128 / cpu, steps, dt, cpu);
+                    + "(%d steps of 16x128 tokens in %.2f s wall, %.2f s CPU; %s)%n", threads, steps * 16 * 128 / dt,
+                    steps * 16 * 128 / cpu, steps, dt, cpu, io.quantkit.simd.Simd.describe());
         }
     }
 }
