@@ -141,6 +141,15 @@ public final class MappedTensor implements Tensor {
     }
 
     @Override
+    public java.nio.ByteBuffer bf16Bytes(long from, int len) {
+        if (dtype != DType.BF16) {
+            return null;
+        }
+        Objects.checkFromIndexSize(from, len, shape.numel());
+        return file.slice(offset + 2 * from, Math.multiplyExact(2, len));
+    }
+
+    @Override
     public long storageBytes() {
         return shape.numel() * dtype.bytes();
     }

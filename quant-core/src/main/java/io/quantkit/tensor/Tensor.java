@@ -40,6 +40,16 @@ public interface Tensor {
         return false;
     }
 
+    /**
+     * If this tensor keeps its bf16 elements in a byte buffer (a memory-mapped file): a read-only little-endian view
+     * of the {@code 2 * len} bytes of elements {@code [from, from+len)}, position 0, without a copy; otherwise null.
+     * Lets vector kernels read the input in place. Whenever it is non-null, {@link #copyBf16Bits} holds the same
+     * patterns.
+     */
+    default java.nio.ByteBuffer bf16Bytes(long from, int len) {
+        return null;
+    }
+
     /** All elements as a new float array; throws if there are more than {@code Integer.MAX_VALUE - 8}. */
     default float[] toFloatArray() {
         long n = shape().numel();

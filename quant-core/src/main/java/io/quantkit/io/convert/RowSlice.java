@@ -42,6 +42,11 @@ final class RowSlice implements Tensor {
     }
 
     @Override
+    public java.nio.ByteBuffer bf16Bytes(long from, int len) {
+        return src.bf16Bytes(base + from, len);
+    }
+
+    @Override
     public long storageBytes() {
         return shape.numel() * src.storageBytes() / Math.max(1, src.shape().numel());
     }

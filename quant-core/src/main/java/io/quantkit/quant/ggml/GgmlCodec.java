@@ -112,16 +112,25 @@ public final class GgmlCodec implements Codec {
         long n = shape.numel();
         int chunkLen = (int) Math.min(n, CHUNK_VALUES - CHUNK_VALUES % bs);
         float[] chunk = new float[chunkLen];
+        int start = dst.position();
         // a heap buffer is written in place; a direct one through a block buffer that stays in cache
         boolean inPlace = dst.hasArray();
         byte[] out = inPlace ? dst.array() : new byte[chunkLen / bs * bb];
-        int base = inPlace ? dst.arrayOffset() + dst.position() : 0;
-        // bf16 input: the raw bit patterns go to the format's fused loop (no float conversion pass)
+        int base = inPlace ? dst.arrayOffset() + start : 0;
+        // bf16 input: the raw bit patterns go to the format's fused loop (no float conversion pass), or to the
+        // vector kernel straight from the source's bytes where it has one for this type
         short[] bits = n > 0 && source.copyBf16Bits(0, new short[0], 0, 0) ? new short[chunkLen] : null;
+        boolean vector = bits != null && BF16_SIMD != null && (type == GgmlType.Q8_0 || type == GgmlType.Q4_0);
         for (long pos = 0; pos < n; pos += chunkLen) {
             int len = (int) Math.min(chunkLen, n - pos);
             int blocks = len / bs;
-            int outPos = inPlace ? (int) (base + pos / bs * bb) : 0;
+            int at = (int) (pos / bs * bb); // of this chunk's blocks, from start
+            ByteBuffer raw = vector ? source.bf16Bytes(pos, len) : null;
+            if (raw != null) {
+                vectorChunk(raw, dst, start + at, blocks, bits, chunk, pos);
+                continue;
+            }
+            int outPos = inPlace ? base + at : 0;
             boolean finite;
             boolean overflow;
             if (bits != null) {
@@ -145,11 +154,47 @@ public final class GgmlCodec implements Codec {
                 checkScales(out, outPos, blocks, chunk, pos);
             }
             if (!inPlace) {
-                dst.put(out, 0, blocks * bb);
+                dst.put(start + at, out, 0, blocks * bb);
             }
         }
-        if (inPlace) {
-            dst.position(dst.position() + (int) total);
+        dst.position(start + (int) total);
+    }
+
+    /** The vector kernels of the fused bf16 loops, or null (scalar loops only). */
+    private static final Bf16BlockSimd BF16_SIMD = io.quantkit.simd.Simd.provider(Bf16BlockSimd.class);
+
+    /**
+     * One chunk of bf16 values ({@code raw}, little-endian) through the vector kernel, into {@code dst} from byte
+     * index {@code at}; each block the kernel leaves goes through the scalar loop, which reports a NaN/infinity or an
+     * fp16 scale overflow with the same message as the scalar path. {@code pos} is the chunk's first element.
+     */
+    private void vectorChunk(ByteBuffer raw, ByteBuffer dst, int at, int blocks, short[] bits, float[] vals,
+            long pos) {
+        int bs = type.blockSize();
+        int bb = type.blockBytes();
+        byte[] one = new byte[bb];
+        int done = 0;
+        while (true) {
+            done += type == GgmlType.Q8_0 ? BF16_SIMD.q8_0(raw, 2 * bs * done, dst, at + bb * done, blocks - done)
+                    : BF16_SIMD.q4_0(raw, 2 * bs * done, dst, at + bb * done, blocks - done);
+            if (done >= blocks) {
+                return;
+            }
+            raw.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).position(2 * bs * done).asShortBuffer()
+                    .get(bits, 0, bs);
+            boolean finite = format.quantizeBf16(bits, 0, vals, one, 0, 1);
+            long first = pos + (long) bs * done;
+            if (!finite || hasInfiniteScale(one, 0, 1)) {
+                BlockFormat.bf16ToFloat(bits, 0, vals, 0, bs);
+                if (!finite) {
+                    int bad = GgmlQuants.firstNonFinite(vals, 0, bs);
+                    throw new IllegalArgumentException(scheme + " cannot quantize " + vals[bad] + " at index "
+                            + (first + bad) + ": input must be finite");
+                }
+                checkScales(one, 0, 1, vals, first);
+            }
+            dst.put(at + bb * done, one, 0, bb);
+            done++;
         }
     }
 
