@@ -131,6 +131,12 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace an existing --plan-out file.")
     boolean force;
 
+    @Option(names = "--parallel", paramLabel = "N", defaultValue = "0",
+            description = "Rows measured at once after the baseline, each with its share of --threads (default: "
+                    + "${DEFAULT-VALUE} = as many as the threads, fewer when the free heap cannot hold them, 1 = one "
+                    + "after another). Never more than --threads; the figures and their order are the same for any N.")
+    int parallel;
+
     @Option(names = "--pairs", description = "Also print every two measured rows against each other, token by token: "
             + "ln(PPL_a/PPL_b) and PPL_a − PPL_b with their paired standard errors, and z (--json always has them).")
     boolean pairs;
@@ -235,6 +241,10 @@ final class CompareCommand implements Callable<Integer> {
         }
         if (samples < 1) {
             throw new ParameterException(spec.commandLine(), "--samples (" + samples + ") must be at least 1");
+        }
+        if (parallel < 0 || parallel > ThreadsOption.MAX_THREADS) {
+            throw new ParameterException(spec.commandLine(), "--parallel (" + parallel + ") must be between 0 and "
+                    + ThreadsOption.MAX_THREADS);
         }
         this.acts = acts;
         if (model != null) {
@@ -342,7 +352,8 @@ final class CompareCommand implements Callable<Integer> {
                         candidates == MixedPrecision.Candidates.MIXED ? "" : " " + candidates.cliName()),
                         Recipe.parse(mixed.recipe("plan"))));
             }
-            Comparison.Report report = Comparison.run(w, plan, variants, acts, calib, pool, listener(err), quantizer);
+            Comparison.Report report = Comparison.run(w, plan, variants, acts, calib, pool, listener(err), quantizer,
+                    new Comparison.Parallelism(parallel, -1));
             if (output.json()) {
                 Map<String, Object> j = json(report, modelName, dataName, note);
                 j.put("calibration", calibInfo);
@@ -467,33 +478,55 @@ final class CompareCommand implements Callable<Integer> {
         return out;
     }
 
+    /**
+     * Progress on stderr, one self-contained line each (rows may run at once, so every line names its row):
+     * "compare: [i/n] NAME" when a row starts, "  NAME:  40% (...)" as it scores, "compare: [i/n] NAME: PPL ..." when
+     * it is done.
+     */
     private static Comparison.Listener listener(PrintWriter err) {
         return new Comparison.Listener() {
-            private Progress current = Progress.NONE;
+            private final Map<Integer, String> names = new java.util.concurrent.ConcurrentHashMap<>();
 
             @Override
-            public void phase(String name, int index, int count) {
+            public void schedule(Comparison.Schedule s) {
+                if (s.rows() > 1) {
+                    err.printf(Locale.ROOT, "compare: %d rows at a time, %d thread%s each (one row needs about %s "
+                            + "besides %s per thread; %s of heap free)%n", s.rows(), s.threadsPerRow(),
+                            s.threadsPerRow() == 1 ? "" : "s", mib(s.rowBytes()), mib(s.sessionBytes()),
+                            mib(s.budget()));
+                } else if (s.reason().equals("memory")) {
+                    err.printf(Locale.ROOT, "compare: one row at a time: the free heap (%s) does not hold two "
+                            + "(about %s each besides %s per thread)%n", mib(s.budget()), mib(s.rowBytes()),
+                            mib(s.sessionBytes()));
+                }
+                err.flush();
+            }
+
+            @Override
+            public Progress phase(String name, int index, int count) {
+                names.put(index, name);
                 err.printf(Locale.ROOT, "compare: [%d/%d] %s%n", index + 1, count, name);
                 err.flush();
-                current = EvalCommand.progress(err, "  " + name);
+                return EvalCommand.progress(err, "  " + name);
             }
 
             @Override
-            public void progress(long done, long total) {
-                current.update(done, total);
-            }
-
-            @Override
-            public void row(Comparison.Row row) {
+            public void row(Comparison.Row row, int index, int count) {
+                String name = names.getOrDefault(index, row.scheme());
                 if (row.skipped() != null) {
-                    err.printf(Locale.ROOT, "  skipped: %s%n", row.skipped());
+                    err.printf(Locale.ROOT, "compare: [%d/%d] %s skipped: %s%n", index + 1, count, name,
+                            row.skipped());
                 } else {
-                    err.printf(Locale.ROOT, "  PPL %.4f, %.2f bits per weight, %.1f s%n", row.perplexity().ppl(),
-                            row.bitsPerWeight(), row.seconds());
+                    err.printf(Locale.ROOT, "compare: [%d/%d] %s: PPL %.4f, %.2f bits per weight, %.1f s%n",
+                            index + 1, count, name, row.perplexity().ppl(), row.bitsPerWeight(), row.seconds());
                 }
                 err.flush();
             }
         };
+    }
+
+    private static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%,.1f MiB", bytes / (1024.0 * 1024.0));
     }
 
     private static void printTable(PrintWriter out, Comparison.Report r, String modelPath, String dataPath,

@@ -81,4 +81,44 @@ class CompareCommandTest {
         assertTrue(out.contains("paired differences"), out);
         assertTrue(out.lines().anyMatch(l -> l.startsWith("int8") && l.contains("int4") && l.contains("-")), out);
     }
+
+    /** The JSON document without its timing fields ("seconds", wherever they are). */
+    private static JsonNode untimed(JsonNode j) {
+        JsonNode copy = j.deepCopy();
+        strip(copy);
+        return copy;
+    }
+
+    private static void strip(JsonNode n) {
+        if (n instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+            o.remove("seconds");
+        }
+        n.forEach(CompareCommandTest::strip);
+    }
+
+    @Test
+    void sameJsonForAnyThreadCountAndParallelRows() {
+        String schemes = "int8,q4_0,int4,tq2_0,fp8-e4m3,int4-outliers";
+        CliRun one = compare("--schemes", schemes, "--threads", "1", "--json");
+        CliRun two = compare("--schemes", schemes, "--threads", "2", "--json");
+        CliRun twoSequential = compare("--schemes", schemes, "--threads", "2", "--parallel", "1", "--json");
+        JsonNode expected = untimed(one.json());
+        assertEquals(expected, untimed(two.json()), "--threads 2 (rows in parallel)");
+        assertEquals(expected, untimed(twoSequential.json()), "--threads 2 --parallel 1");
+        assertTrue(two.err().contains("compare: 2 rows at a time, 1 thread each"), two.err());
+        assertTrue(!one.err().contains("rows at a time") && !twoSequential.err().contains("rows at a time"),
+                one.err());
+        // every progress line of a row names it, so lines of rows running at once stay readable
+        for (String line : two.errLines()) {
+            assertTrue(line.startsWith("compare: ") || line.matches("  \\S.*: +\\d+% \\(.*"), line);
+        }
+        assertTrue(two.err().contains("compare: [3/7] q4_0: PPL "), two.err());
+        assertTrue(two.err().contains("compare: [5/7] tq2_0 skipped: "), two.err());
+    }
+
+    @Test
+    void parallelOutOfRangeIsBadUsage() {
+        String line = CliRun.of("compare", "x.gguf", "--data", "t.txt", "--parallel", "-1").assertBadInput();
+        assertTrue(line.contains("--parallel (-1) must be between 0 and 256"), line);
+    }
 }

@@ -102,23 +102,129 @@ public final class Comparison {
         }
     }
 
-    /** Receives progress: a phase starts ("baseline", a scheme), then units of evaluation are done. */
+    /**
+     * Receives progress. With rows in parallel ({@link Parallelism}) several rows run at once, so every method may be
+     * called from several threads at the same time; each call names its row.
+     */
     public interface Listener {
         Listener NONE = new Listener() {
         };
 
-        default void phase(String name, int index, int count) {
+        /** How the rows will run (called once, after the baseline). */
+        default void schedule(Schedule schedule) {
         }
 
-        default void progress(long done, long total) {
+        /**
+         * A phase starts: the baseline ({@code index} 0) or row {@code index} of {@code count - 1}; returns where
+         * that phase's evaluation progress goes (tokens scored of total).
+         */
+        default Progress phase(String name, int index, int count) {
+            return Progress.NONE;
         }
 
-        default void row(Row row) {
+        /** Row {@code index} (as given to {@link #phase}) is done. */
+        default void row(Row row, int index, int count) {
         }
     }
 
+    /**
+     * How many rows may run at once: {@code rows} (0 = as many as the threads allow) and the heap they may use
+     * ({@code memoryBudget} bytes, the baseline's kept log-probabilities already taken out; {@code -1} = what the
+     * JVM has free after the baseline: {@link Runtime#maxMemory()} minus the heap in use).
+     */
+    public record Parallelism(int rows, long memoryBudget) {
+        /** One row after another. */
+        public static final Parallelism SEQUENTIAL = new Parallelism(1, -1);
+        /** As many rows as the threads allow and the free heap holds. */
+        public static final Parallelism AUTO = new Parallelism(0, -1);
+
+        public Parallelism {
+            if (rows < 0) {
+                throw new IllegalArgumentException("parallel rows (" + rows + ") must not be negative");
+            }
+            if (memoryBudget < -1) {
+                throw new IllegalArgumentException("memory budget (" + memoryBudget + ") must be -1 (free heap) or "
+                        + "at least 0");
+            }
+        }
+    }
+
+    /**
+     * The rows' schedule: {@code rows} at once, each on its own pool of {@code threadsPerRow} threads.
+     * {@code rowBytes} estimates what one row holds while it runs besides its evaluation sessions
+     * ({@link #rowBytes}), {@code sessionBytes} what one evaluation thread holds ({@link #sessionBytes}), {@code budget}
+     * the heap the rows may use; {@code reason} says what limited {@code rows}: "threads", "requested", "rows"
+     * (fewer rows than that) or "memory".
+     */
+    public record Schedule(int rows, int threadsPerRow, long rowBytes, long sessionBytes, long budget, String reason) {
+    }
+
+    /**
+     * Rows to run at once: {@code requested} (0: {@code threads}), at most {@code threads} (each row needs a thread),
+     * at most {@code variants}, and at most as many as fit in {@code budget}: {@code rows x rowBytes} plus one session
+     * per thread ({@code threads x sessionBytes}, the same however the threads are shared out); at least 1.
+     */
+    static Schedule schedule(int requested, int threads, int variants, long rowBytes, long sessionBytes, long budget) {
+        int rows = requested == 0 ? threads : requested;
+        String reason = requested == 0 ? "threads" : "requested";
+        if (threads < rows) {
+            rows = threads;
+            reason = "threads";
+        }
+        if (variants < rows) {
+            rows = Math.max(1, variants);
+            reason = "rows";
+        }
+        long fit = (budget - (long) threads * sessionBytes) / Math.max(1, rowBytes);
+        if (fit < rows) {
+            rows = (int) Math.max(1, fit);
+            reason = "memory";
+        }
+        return new Schedule(rows, Math.max(1, threads / rows), rowBytes, sessionBytes, budget, reason);
+    }
+
+    /**
+     * What one row holds on the heap while it runs, besides its sessions, in bytes (an estimate on the safe side):
+     * its quantized tensors (at most float32 size), the float32 model decoded from them (weights transposed, one
+     * array per column), the largest tensor's transient float copies while it is quantized and measured (three),
+     * with a calibrated quantizer the Gram matrix, its inverse and a work matrix of the widest weight (doubles), and
+     * the row's per-token losses and KL values (and their copies).
+     */
+    static long rowBytes(LlamaWeights w, EvalPlan plan, boolean calibrated) {
+        long params = 0;
+        long largest = 0;
+        long widest = 0;
+        long columns = 0;
+        for (Tensor t : w.tensors().values()) {
+            long n = t.shape().numel();
+            params += n;
+            largest = Math.max(largest, n);
+            if (t.shape().rank() == 2) {
+                widest = Math.max(widest, t.shape().rowLength());
+                columns += t.shape().rowLength();
+            }
+        }
+        long weights = 4 * params + 4 * params + 16 * columns + 3 * 4 * largest;
+        long gptq = calibrated ? 3 * 8 * widest * widest : 0;
+        long perToken = plan.scoredTokens() * (8 + 8 + 8 + 8); // losses, KL rows, their joined copy, sorted copy
+        return weights + gptq + perToken;
+    }
+
+    /**
+     * What one evaluation thread holds, in bytes: its session's KV cache and activations for the longest segment,
+     * and that segment's logits and log-probabilities.
+     */
+    static long sessionBytes(io.quantkit.model.LlamaConfig c, EvalPlan plan) {
+        long cap = plan.maxLength();
+        long kv = 2L * c.layers() * cap * c.kvDim() * 4;
+        long scratch = cap * (6L * c.dim() + 2L * c.kvDim() + 3L * c.hiddenDim()
+                + 2L * Math.max(c.dim(), c.hiddenDim()) + c.headSize()) * 4;
+        long logits = cap * c.vocabSize() * 4 + 8L * c.vocabSize();
+        return kv + scratch + logits;
+    }
+
     /** The whole comparison: the baseline row first ("bf16"), then one row per requested scheme. */
-    public record Report(EvalPlan plan, Row baseline, List<Row> rows, long parameters) {
+    public record Report(EvalPlan plan, Row baseline, List<Row> rows, long parameters, Schedule schedule) {
         public Report {
             rows = List.copyOf(rows);
         }
@@ -170,14 +276,29 @@ public final class Comparison {
 
     /**
      * As {@link #run(LlamaWeights, EvalPlan, List, List, List, ThreadPool, Listener)} for {@code variants} (schemes
-     * or recipes); {@code quantizer} (null: none) is asked for every weight before the scheme's codec (not for rows
-     * with equalised weights). The baseline is bf16 by its codec, or for a BitNet model the weights as given (row
-     * {@code stored}, SQNR infinite).
+     * or recipes), one row after another; {@code quantizer} (null: none) is asked for every weight before the
+     * scheme's codec (not for rows with equalised weights). The baseline is bf16 by its codec, or for a BitNet model
+     * the weights as given (row {@code stored}, SQNR infinite).
      */
     public static Report run(LlamaWeights weights, EvalPlan plan, List<Variant> schemes,
                              List<ActivationScheme> activations, List<int[]> calibration, ThreadPool pool,
                              Listener listener, Converter.TensorQuantizer quantizer) {
+        return run(weights, plan, schemes, activations, calibration, pool, listener, quantizer, Parallelism.SEQUENTIAL);
+    }
+
+    /**
+     * As {@link #run(LlamaWeights, EvalPlan, List, List, List, ThreadPool, Listener, Converter.TensorQuantizer)},
+     * with up to {@code parallel} rows at once after the baseline ({@link #schedule}: never more than the threads of
+     * {@code pool}, nor than the memory budget holds at {@link #rowBytes} each). Each row then runs on a pool of its
+     * own with its share of the threads; every figure is the same as in a sequential run (quantization and
+     * evaluation give the same bits on any thread count) and rows are reported in the order given, whatever order
+     * they finish in. Only the seconds differ.
+     */
+    public static Report run(LlamaWeights weights, EvalPlan plan, List<Variant> schemes,
+                             List<ActivationScheme> activations, List<int[]> calibration, ThreadPool pool,
+                             Listener listener, Converter.TensorQuantizer quantizer, Parallelism parallel) {
         Objects.requireNonNull(listener, "listener");
+        Objects.requireNonNull(parallel, "parallel");
         if (activations.isEmpty()) {
             throw new IllegalArgumentException("no activation scheme given (use 'none' for weight-only rows)");
         }
@@ -192,56 +313,135 @@ public final class Comparison {
         for (Tensor t : weights.tensors().values()) {
             params += t.shape().numel();
         }
-        Progress progress = listener::progress;
+        int count = schemes.size() * activations.size();
         String baseName = weights.bitnet() ? "stored" : "bf16";
-        listener.phase("baseline (" + baseName + ")", 0, schemes.size() + 1);
+        Progress baseProgress = listener.phase("baseline (" + baseName + ")", 0, count + 1);
         long t0 = System.nanoTime();
         Quantized base = weights.bitnet() ? stored(weights)
                 : quantize(weights, Variant.of(Scheme.of(SchemeKind.BF16)), null);
-        Evaluator.Run baseRun = Evaluator.run(LlamaModel.load(base.weights), plan, pool, true, null, progress);
+        Evaluator.Run baseRun = Evaluator.run(LlamaModel.load(base.weights), plan, pool, true, null, baseProgress);
         Row baseRow = new Row(baseName, 8.0 * base.bytes / params, base.bytes, base.sqnrDb, baseRun.perplexity(), 0.0,
                 null, (System.nanoTime() - t0) / 1e9, base.fallbacks, base.tensors, null, null, base.method, null,
                 baseRun.losses());
-        listener.row(baseRow);
-        List<Row> rows = new ArrayList<>();
-        int count = schemes.size() * activations.size();
-        int index = 0;
+        base = null; // the baseline's quantized weights are not needed any more: free before measuring the heap
+        listener.row(baseRow, 0, count + 1);
+        List<Variant> variantOf = new ArrayList<>();
+        List<ActivationScheme> actOf = new ArrayList<>();
         for (Variant s : schemes) {
             for (ActivationScheme a : activations) {
-                index++;
-                String act = a.equals(ActivationScheme.NONE) ? null : a.toString(); // none:smooth=... is named
-                listener.phase(act == null ? s.label() : s.label() + " + activations " + act, index, count + 1);
-                long start = System.nanoTime();
-                Row row;
-                Quantized q;
-                try {
-                    boolean equalised = a.smoothed() || a.awq();
-                    if (s.recipe() != null && equalised) {
-                        throw new UnsupportedOperationException("equalisation (smooth=) is not applied to recipe rows");
-                    }
-                    q = quantize(prep.weights(a, s.scheme()), s, equalised ? null : quantizer);
-                } catch (IllegalArgumentException | UnsupportedOperationException e) {
-                    row = skipped(s, act, e.getMessage());
-                    rows.add(row);
-                    listener.row(row);
-                    continue;
-                }
-                if (q.requestedCount == 0) {
-                    row = skipped(s, act, "no weight of this model has a shape " + s.label() + " can store (all "
-                            + q.fallbacks.size() + " would fall back: " + fallbackSummary(q.fallbacks) + ")");
-                } else {
-                    LlamaModel m = LlamaModel.load(q.weights).withInputQuantizer(prep.quantizer(a, s.scheme()));
-                    Evaluator.Run r = Evaluator.run(m, plan, pool, false, baseRun.logProbs(), progress);
-                    row = new Row(s.label(), 8.0 * q.bytes / params, q.bytes, q.sqnrDb, r.perplexity(),
-                            r.perplexity().ppl() - baseRun.perplexity().ppl(), r.divergence(),
-                            (System.nanoTime() - start) / 1e9, q.fallbacks, q.tensors, null, act, q.method,
-                            TokenLosses.paired(r.losses(), baseRun.losses()), r.losses());
-                }
-                rows.add(row);
-                listener.row(row);
+                variantOf.add(s);
+                actOf.add(a);
             }
         }
-        return new Report(plan, baseRow, rows, params);
+        Schedule sched = schedule(parallel.rows(), pool.threads(), count, rowBytes(weights, plan, quantizer != null),
+                sessionBytes(weights.config(), plan), parallel.memoryBudget() >= 0 ? parallel.memoryBudget()
+                        : freeHeap());
+        listener.schedule(sched);
+        Row[] rows = new Row[count];
+        long parameters = params;
+        RowTask task = (i, rowPool) -> {
+            Variant s = variantOf.get(i);
+            ActivationScheme a = actOf.get(i);
+            String act = a.equals(ActivationScheme.NONE) ? null : a.toString(); // none:smooth=... is named
+            Progress progress = listener.phase(act == null ? s.label() : s.label() + " + activations " + act, i + 1,
+                    count + 1);
+            return measure(weights, plan, s, a, act, prep, quantizer, baseRun, parameters, progress, rowPool);
+        };
+        if (sched.rows() == 1) {
+            for (int i = 0; i < count; i++) {
+                rows[i] = task.run(i, pool);
+                listener.row(rows[i], i + 1, count + 1);
+            }
+        } else {
+            runParallel(sched, count, task, rows, listener);
+        }
+        return new Report(plan, baseRow, List.of(rows), params, sched);
+    }
+
+    /** One row's work on a given pool. */
+    @FunctionalInterface
+    private interface RowTask {
+        Row run(int index, ThreadPool pool);
+    }
+
+    /**
+     * Runs rows {@code 0 .. count-1} on {@code sched.rows()} runner threads (the caller's among them), each with a
+     * pool of {@code sched.threadsPerRow()} threads, taking the next row in order as it becomes free; results go
+     * to {@code rows[i]}. The first failure stops the runners from starting new rows and is rethrown.
+     */
+    private static void runParallel(Schedule sched, int count, RowTask task, Row[] rows, Listener listener) {
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        Runnable runner = () -> {
+            try (ThreadPool own = ThreadPool.create(sched.threadsPerRow())) {
+                for (int i = next.getAndIncrement(); i < count && failure.get() == null; i = next.getAndIncrement()) {
+                    rows[i] = task.run(i, own);
+                    listener.row(rows[i], i + 1, count + 1);
+                }
+            } catch (RuntimeException | Error e) {
+                failure.compareAndSet(null, e);
+            }
+        };
+        List<Thread> threads = new ArrayList<>();
+        for (int r = 1; r < sched.rows(); r++) {
+            Thread t = new Thread(runner, "quantkit-compare-row-" + r);
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        runner.run();
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure.compareAndSet(null, new IllegalStateException("interrupted while waiting for rows", e));
+            }
+        }
+        Throwable f = failure.get();
+        if (f instanceof RuntimeException re) {
+            throw re;
+        }
+        if (f instanceof Error er) {
+            throw er;
+        }
+        if (f != null) {
+            throw new IllegalStateException(f);
+        }
+    }
+
+    /** Heap the JVM can still give: its maximum less what is in use now (garbage counted as in use: cautious). */
+    static long freeHeap() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    }
+
+    /** Quantizes and evaluates one row. */
+    private static Row measure(LlamaWeights weights, EvalPlan plan, Variant s, ActivationScheme a, String act,
+                               Prepared prep, Converter.TensorQuantizer quantizer, Evaluator.Run baseRun, long params,
+                               Progress progress, ThreadPool pool) {
+        long start = System.nanoTime();
+        Quantized q;
+        try {
+            boolean equalised = a.smoothed() || a.awq();
+            if (s.recipe() != null && equalised) {
+                throw new UnsupportedOperationException("equalisation (smooth=) is not applied to recipe rows");
+            }
+            q = quantize(prep.weights(a, s.scheme()), s, equalised ? null : quantizer);
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            return skipped(s, act, e.getMessage());
+        }
+        if (q.requestedCount == 0) {
+            return skipped(s, act, "no weight of this model has a shape " + s.label() + " can store (all "
+                    + q.fallbacks.size() + " would fall back: " + fallbackSummary(q.fallbacks) + ")");
+        }
+        LlamaModel m = LlamaModel.load(q.weights).withInputQuantizer(prep.quantizer(a, s.scheme()));
+        Evaluator.Run r = Evaluator.run(m, plan, pool, false, baseRun.logProbs(), progress);
+        return new Row(s.label(), 8.0 * q.bytes / params, q.bytes, q.sqnrDb, r.perplexity(),
+                r.perplexity().ppl() - baseRun.perplexity().ppl(), r.divergence(),
+                (System.nanoTime() - start) / 1e9, q.fallbacks, q.tensors, null, act, q.method,
+                TokenLosses.paired(r.losses(), baseRun.losses()), r.losses());
     }
 
     private static Row skipped(Variant s, String act, String why) {
@@ -275,7 +475,8 @@ public final class Comparison {
     }
 
     /**
-     * The calibration passes activation schemes need, each run once and shared between rows: statistics of the
+     * The calibration passes activation schemes need, each run once and shared between rows (thread-safe: rows in
+     * parallel wait for the one that computes a pass): statistics of the
      * float model (and its Gram matrices for AWQ), the equalised weights (per SmoothQuant α; per weight scheme for
      * AWQ), and the statistics of each equalised model.
      */
@@ -318,7 +519,7 @@ public final class Comparison {
         }
 
         /** The weights the row quantizes: equalised when the activation scheme asks for it. */
-        LlamaWeights weights(ActivationScheme a, Scheme s) {
+        synchronized LlamaWeights weights(ActivationScheme a, Scheme s) {
             String key = key(a, s);
             if (key == null) {
                 return weights;
@@ -335,7 +536,7 @@ public final class Comparison {
         }
 
         /** The input quantizer of the row, or null for float32 inputs. */
-        ActivationQuantizer quantizer(ActivationScheme a, Scheme s) {
+        synchronized ActivationQuantizer quantizer(ActivationScheme a, Scheme s) {
             if (a.isNone()) {
                 return null;
             }
