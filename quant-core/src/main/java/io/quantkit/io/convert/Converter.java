@@ -733,10 +733,18 @@ public final class Converter {
             return metadata;
         }
 
-        /** A writer on {@code ch} whose header area fits {@code steps} (a bound; the rest is padded). */
+        /**
+         * A writer on {@code ch} whose header area fits {@code steps}: exactly, when every step's stored arrays
+         * follow from the plan ({@link #exactArea}); otherwise a bound, and the rest of the area is padded.
+         */
         SafetensorsSink(java.nio.channels.SeekableByteChannel ch, Map<String, String> metadata, List<Step> steps)
                 throws IOException {
             this.metadata = metadata;
+            long exact = exactArea(metadata, steps);
+            if (exact >= 0) {
+                this.w = SafetensorsWriter.start(ch, exact);
+                return;
+            }
             List<String> names = new ArrayList<>();
             List<Shape> shapes = new ArrayList<>();
             List<String> schemes = new ArrayList<>();
@@ -748,6 +756,39 @@ public final class Converter {
             long area = SafetensorsWriter.headerBound(names, shapes, schemes, metadata);
             this.w = SafetensorsWriter.start(ch, area);
         }
+
+        /**
+         * The header bytes of {@code steps} when every one is chunked (a copy, or a dense or ggml block type made
+         * chunk by chunk: names, dtypes, shapes and sizes all follow from the plan, as {@link #accept} writes them);
+         * -1 when one is quantized whole (its arrays are known only afterwards).
+         */
+        static long exactArea(Map<String, String> metadata, List<Step> steps) {
+            SafetensorsWriter dry = SafetensorsWriter.dryRun();
+            for (Step s : steps) {
+                if (!s.chunked) {
+                    return -1;
+                }
+                String name = s.info.name();
+                GgmlType g = s.kind == Kind.QUANTIZE ? ggufType(s.scheme) : null;
+                if (s.kind == Kind.COPY) {
+                    dry.begin(name, MappedSource.denseType(s.info.format()), s.info.shape());
+                } else if (g != null && g.blockSize() > 1) {
+                    dry.begin(name, DType.U8, Shape.of(s.rows(), g.rowBytes(s.info.shape().rowLength())));
+                } else {
+                    dry.begin(name, MappedSource.denseType(s.scheme.kind().name()), s.info.shape());
+                }
+                dry.skip(ShardedSink.plannedBytes(s, NO_PIECE));
+                dry.end();
+                if (g != null && g.blockSize() > 1) {
+                    dry.addQuantEntry(name, s.scheme.toString(), s.info.shape(),
+                            List.<String[]>of(new String[] {"blocks", name}));
+                }
+            }
+            return dry.exactHeaderBytes(metadata);
+        }
+
+        /** A piece of no whole tensor: what {@link ShardedSink#plannedBytes} is asked about for a chunked step. */
+        static final Piece NO_PIECE = new Piece(null, null, null);
 
         /** The stored tensor names written so far. */
         java.util.Set<String> storedNames() {
@@ -855,9 +896,31 @@ public final class Converter {
             ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.CREATE_NEW,
                     java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.READ);
             direct = io.quantkit.io.DirectOutput.open(f, ch);
-            cur = new SafetensorsSink(direct, metadata, steps.subList(fromStep, steps.size()));
+            cur = new SafetensorsSink(direct, metadata, shardSteps(fromStep));
             curBytes = 0;
             curCount = 0;
+        }
+
+        /**
+         * The steps the shard starting at {@code from} will hold, found as {@link #accept} will split them, when
+         * each is chunked (its size follows from the plan); otherwise every step from {@code from} on (a bound).
+         */
+        List<Step> shardSteps(int from) {
+            long bytes = 0;
+            int i = from;
+            while (i < steps.size()) {
+                Step s = steps.get(i);
+                if (!s.chunked) {
+                    return steps.subList(from, steps.size());
+                }
+                long size = plannedBytes(s, SafetensorsSink.NO_PIECE);
+                if (i > from && bytes + size > shardBytes) {
+                    break;
+                }
+                bytes += size;
+                i++;
+            }
+            return steps.subList(from, i);
         }
 
         private void close() throws IOException {

@@ -24,8 +24,9 @@ import java.util.TreeMap;
  * so the data starts 8-byte aligned. Data is in the order tensors were added.
  *
  * <p>{@link #exactHeaderBytes} gives the smallest area for a known set of entries (used when everything is known
- * up front); {@link #headerBound} a safe area for a plan of tensor names and schemes, used by the streaming
- * converter before the codecs have produced their arrays. Deterministic: same entries, same area, same bytes.
+ * up front, also by the streaming converter through a {@link #dryRun()} when every stored size follows from its
+ * plan); {@link #headerBound} a safe area for a plan of tensor names and schemes, used by the streaming converter
+ * when a tensor's arrays are known only once its codec has produced them. Deterministic: same entries, same area, same bytes.
  */
 public final class SafetensorsWriter {
     /** Extra arrays a quantized tensor may have beyond its first (int4-outliers has five in all). */
@@ -77,6 +78,26 @@ public final class SafetensorsWriter {
 
     private static long utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    /**
+     * A writer that only counts: tensors are described with {@link #begin}, {@link #skip} and {@link #end} (and
+     * {@link #addQuantEntry}), so that {@link #exactHeaderBytes} gives the header of a file whose sizes are all known
+     * before any data exists, and a streaming writer can reserve exactly that.
+     */
+    public static SafetensorsWriter dryRun() {
+        return new SafetensorsWriter(null, 0);
+    }
+
+    /** In a {@link #dryRun()}: counts {@code bytes} of the current tensor without data. */
+    public void skip(long bytes) {
+        if (ch != null) {
+            throw new IllegalStateException("skip is for dry runs; this writer has a channel");
+        }
+        if (curName == null) {
+            throw new IllegalStateException("no tensor begun");
+        }
+        dataLen = Math.addExact(dataLen, bytes);
     }
 
     /** The stored tensor names added so far, sorted. */

@@ -142,6 +142,49 @@ class ShardedConvertTest {
         }
     }
 
+    /** Spaces after a safetensors header's JSON: the padding of its header area. */
+    static int headerPadding(Path f) throws Exception {
+        byte[] b = Files.readAllBytes(f);
+        long n = java.nio.ByteBuffer.wrap(b, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        int end = (int) (8 + n);
+        int pad = 0;
+        while (b[end - 1 - pad] == ' ') {
+            pad++;
+        }
+        assertEquals('}', b[end - 1 - pad], f.getFileName() + ": the JSON ends where the padding starts");
+        assertEquals(0, end % 8, f.getFileName() + ": data 8-aligned");
+        return pad;
+    }
+
+    /**
+     * When every tensor's stored arrays follow from the plan (copies, dense types, ggml block types), each file's
+     * header area is exactly its JSON up to the 8-byte alignment, one file or sharded; the files read back.
+     */
+    @Test
+    void plannedOutputsHaveExactHeaders() throws Exception {
+        for (String scheme : new String[] {"q8_0", "bf16", "f16", "q4_0"}) {
+            Path one = dir.resolve(scheme + ".safetensors");
+            Converter.convert(tinyHf(), one, Converter.Options.of(Scheme.parse(scheme)));
+            assertTrue(headerPadding(one) < 8, scheme + ": padding " + headerPadding(one));
+            try (Checkpoint c = Checkpoints.open(one)) {
+                assertFalse(c.tensors().isEmpty());
+            }
+            Path folder = dir.resolve(scheme + "-sharded");
+            Converter.convert(tinyHf(), folder, Converter.Options.of(Scheme.parse(scheme)).withShardBytes(3000));
+            List<String> files = list(folder).stream().filter(n -> n.endsWith(".safetensors")).toList();
+            assertTrue(files.size() > 1, scheme + ": " + files);
+            for (String n : files) {
+                assertTrue(headerPadding(folder.resolve(n)) < 8, scheme + " " + n + ": padding "
+                        + headerPadding(folder.resolve(n)));
+            }
+            try (Checkpoint c = Checkpoints.open(folder)) {
+                try (Checkpoint d = Checkpoints.open(one)) {
+                    assertEquals(d.tensors().size(), c.tensors().size(), scheme);
+                }
+            }
+        }
+    }
+
     static List<String> list(Path d) throws Exception {
         try (var s = Files.list(d)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
