@@ -8,6 +8,7 @@ import io.quantkit.io.convert.Converter;
 import io.quantkit.io.convert.Recipe;
 import io.quantkit.model.ThreadPool;
 import io.quantkit.quant.Scheme;
+import io.quantkit.quant.SchemeKind;
 import io.quantkit.train.ActivationQuant;
 import io.quantkit.train.FakeQuant;
 import io.quantkit.train.Parallel;
@@ -96,8 +97,8 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "300", paramLabel = "N", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--lr", defaultValue = "5e-4", paramLabel = "LR", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
-    float lr;
+    @Option(names = "--lr", paramLabel = "LR", description = "Peak learning rate (default: 3e-3 for ternary schemes, 5e-4 otherwise).")
+    Float lrOption;
 
     @Option(names = "--min-lr", paramLabel = "LR", description = "Learning rate at the end of the cosine decay (default: a tenth of --lr).")
     Float minLr;
@@ -114,8 +115,13 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--act", defaultValue = "none", paramLabel = "A", description = "Activation fake quantization during training: none, bf16, int8_absmax (the saved model is evaluated without it; default: ${DEFAULT-VALUE}).")
     ActivationQuant act;
 
-    @Option(names = "--distill", defaultValue = "0", paramLabel = "A", description = "Distil from the starting float model: the training target is (1-A) x the next token + A x the float model's probabilities (0 = labels only; default: ${DEFAULT-VALUE}).")
-    float distill;
+    @Option(names = "--distill", paramLabel = "A", description = "Distil from the starting float model: the training target is (1-A) x the next token + A x the float model's probabilities (0 = labels only; default: 1 for ternary schemes, 0 otherwise).")
+    Float distillOption;
+
+    /** Peak learning rate of ternary runs when --lr is not given (measured on stories260K, docs/benchmarks.md). */
+    static final float TERNARY_LR = 3e-3f;
+    /** Peak learning rate of the other schemes when --lr is not given. */
+    static final float DEFAULT_LR = 5e-4f;
 
     @Option(names = "--distill-temperature", defaultValue = "1", paramLabel = "T", description = "Temperature of the distillation target: the float model's softmax(z/T) is the target of the student's softmax(z/T), weighted T^2 (1 = the plain probabilities; default: ${DEFAULT-VALUE}).")
     float distillTemperature;
@@ -140,6 +146,9 @@ final class QatCommand implements Callable<Integer> {
                     + "q8_0, q4_0, q4_1, tq1_0, tq2_0, mxfp4); write a .safetensors file instead");
         }
         training.validate(steps);
+        boolean ternary = s.kind() == SchemeKind.TERNARY;
+        float lr = lrOption != null ? lrOption : ternary ? TERNARY_LR : DEFAULT_LR;
+        float distill = distillOption != null ? distillOption : ternary ? 1f : 0f;
         for (Path p : new Path[] {out, training.log, training.plot}) {
             if (p != null && Files.exists(p) && !force) {
                 throw new FileAlreadyExistsException(p + " exists (use --force to overwrite)");

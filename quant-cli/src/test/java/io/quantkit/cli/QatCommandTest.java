@@ -155,8 +155,36 @@ class QatCommandTest {
             assertTrue(!line.isEmpty(), bad[0]);
         }
         String line = run(common.subList(0, common.indexOf("--distill")), "--out",
-                dir.resolve("bad.safetensors").toString(), "--distill-temperature", "2").assertBadInput();
+                dir.resolve("bad.safetensors").toString(), "--distill", "0", "--distill-temperature", "2")
+                .assertBadInput();
         assertTrue(line.contains("--distill"), line);
+    }
+
+    /**
+     * Ternary runs default to distillation from the float model and a peak learning rate of 3e-3 (the measured
+     * recipe); other schemes keep labels only and 5e-4. A ternary run without --lr/--distill writes the same bytes as
+     * one that spells them out.
+     */
+    @Test
+    void ternaryDefaultsToDistillationAndAHigherLearningRate(@TempDir Path dir) throws IOException {
+        Path[] f = tinyModel(dir);
+        List<String> common = List.of("qat", f[0].toString(), "--tokenizer", f[1].toString(), "--data", f[2].toString(),
+                "--steps", "3", "--batch", "2", "--ctx", "16", "--eval-bytes", "3000", "--threads", "1", "--json");
+        Path implicit = dir.resolve("implicit.safetensors");
+        JsonNode t = run(common, "--scheme", "ternary", "--out", implicit.toString()).json();
+        assertEquals(3e-3f, (float) t.get("lr").asDouble(), 0f);
+        assertEquals(3e-4f, (float) t.get("min_lr").asDouble(), 0f);
+        assertEquals(1.0, t.get("distill").asDouble(), 0.0);
+        Path explicit = dir.resolve("explicit.safetensors");
+        run(common, "--scheme", "ternary", "--out", explicit.toString(), "--lr", "3e-3", "--distill", "1").json();
+        assertArrayEquals(Files.readAllBytes(explicit), Files.readAllBytes(implicit));
+        JsonNode labels = run(common, "--scheme", "ternary:scale=channel", "--out",
+                dir.resolve("labels.safetensors").toString(), "--distill", "0", "--lr", "1e-3").json();
+        assertEquals(0.0, labels.get("distill").asDouble(), 0.0);
+        assertEquals(1e-3f, (float) labels.get("lr").asDouble(), 0f);
+        JsonNode i = run(common, "--scheme", "int4:group=8", "--out", dir.resolve("int4.safetensors").toString()).json();
+        assertEquals(5e-4f, (float) i.get("lr").asDouble(), 0f);
+        assertEquals(0.0, i.get("distill").asDouble(), 0.0);
     }
 
     static CliRun run(List<String> common, String... more) {
