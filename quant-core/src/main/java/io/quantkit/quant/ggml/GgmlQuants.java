@@ -1,5 +1,6 @@
 package io.quantkit.quant.ggml;
 
+import io.quantkit.simd.Simd;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
@@ -14,6 +15,8 @@ import java.util.Objects;
  */
 public final class GgmlQuants {
     private static final Map<GgmlType, BlockFormat> FORMATS = new EnumMap<>(GgmlType.class);
+    /** The vector kernels of Q8_0, Q4_0 and Q4_1, or null: the formats then run their scalar loops. */
+    static final BlockSimd SIMD = Simd.provider(BlockSimd.class);
 
     static {
         for (BlockFormat f : new BlockFormat[] {

@@ -57,6 +57,23 @@ final class Q4_1Format implements BlockFormat {
 
     @Override
     public boolean quantize(float[] x, int xo, byte[] y, int yo, int blocks) {
+        BlockSimd simd = GgmlQuants.SIMD;
+        return simd != null ? quantizeSimd(simd, x, xo, y, yo, blocks) : quantizeScalar(x, xo, y, yo, blocks);
+    }
+
+    /** {@link #quantize} through the vector kernel; the blocks it leaves to the scalar loop go through that. */
+    boolean quantizeSimd(BlockSimd simd, float[] x, int xo, byte[] y, int yo, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            b += simd.quantizeQ4_1(x, xo + b * QK, y, yo + b * BYTES, blocks - b);
+            if (b < blocks && !quantizeScalar(x, xo + b * QK, y, yo + b * BYTES, 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link #quantize} with the scalar loop only (the path without quant-simd). */
+    boolean quantizeScalar(float[] x, int xo, byte[] y, int yo, int blocks) {
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
             int lo = Integer.MAX_VALUE;
             int hi = Integer.MIN_VALUE;

@@ -1,0 +1,22 @@
+package io.quantkit.quant.ggml;
+
+/**
+ * SIMD kernels for the block quantizers of Q8_0, Q4_0 and Q4_1 (blocks of 32 floats), found through
+ * {@link io.quantkit.simd.Simd#provider}; quant-simd implements it with the Vector API. Each method writes the
+ * same bytes as the format's {@code quantizeBlockReference} for the blocks it does, in order from the first, and
+ * returns how many it did: it stops before the first block the scalar loop must take, which the caller quantizes
+ * with it before calling again. Those blocks are the rare ones: a NaN or an infinity, a scale whose reciprocal
+ * overflows (ggml's inf/NaN conversions), and for Q4_0 a block where +a and -a are both the largest magnitude (the
+ * first one wins), for Q4_1 a zero minimum or maximum (the first zero's sign is kept).
+ */
+public interface BlockSimd {
+
+    /** Q8_0 blocks of {@code x[xo..]} into {@code y[yo..]} (34 bytes each); returns the number of blocks written. */
+    int quantizeQ8_0(float[] x, int xo, byte[] y, int yo, int blocks);
+
+    /** Q4_0 blocks of {@code x[xo..]} into {@code y[yo..]} (18 bytes each); returns the number of blocks written. */
+    int quantizeQ4_0(float[] x, int xo, byte[] y, int yo, int blocks);
+
+    /** Q4_1 blocks of {@code x[xo..]} into {@code y[yo..]} (20 bytes each); returns the number of blocks written. */
+    int quantizeQ4_1(float[] x, int xo, byte[] y, int yo, int blocks);
+}

@@ -1,0 +1,258 @@
+package io.quantkit.quant.ggml;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+import io.quantkit.simd.vector.BlockKernels;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The vector kernels of Q8_0, Q4_0 and Q4_1 against the scalar specification ({@code quantizeBlockReference}, block
+ * by block) and the scalar fast loops, byte for byte, on blocks chosen to hit every rounding rule; this module runs
+ * it at 512-, 256- and 128-bit vectors. The golden files of reference/ggml go through the same path in
+ * GgmlGoldenTest, which this module's surefire also runs (from quant-core's test jar) with the module loaded.
+ */
+class BlockSimdTest {
+    private static final BlockKernels KERNELS = new BlockKernels();
+    private static final long SEED = 20261201L;
+
+    static Stream<GgmlType> types() {
+        return Stream.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1);
+    }
+
+    @Test
+    void theFormatsUseTheKernelsInThisModuleOnWideVectors() {
+        HotSpotDiagnosticMXBean hs = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+        int bits = 8 * Integer.parseInt(hs.getVMOption("MaxVectorSize").getValue());
+        if (bits >= 256) {
+            assertInstanceOf(BlockKernels.class, GgmlQuants.SIMD);
+        } else {
+            assertNull(GgmlQuants.SIMD, "128-bit vectors: the scalar loops");
+        }
+    }
+
+    private static boolean simd(GgmlType type, float[] x, int xo, byte[] y, int yo, int blocks) {
+        return switch (type) {
+            case Q8_0 -> new Q8_0Format().quantizeSimd(KERNELS, x, xo, y, yo, blocks);
+            case Q4_0 -> new Q4_0Format().quantizeSimd(KERNELS, x, xo, y, yo, blocks);
+            case Q4_1 -> new Q4_1Format().quantizeSimd(KERNELS, x, xo, y, yo, blocks);
+            default -> throw new AssertionError(type);
+        };
+    }
+
+    private static boolean scalar(GgmlType type, float[] x, int xo, byte[] y, int yo, int blocks) {
+        return switch (type) {
+            case Q8_0 -> new Q8_0Format().quantizeScalar(x, xo, y, yo, blocks);
+            case Q4_0 -> new Q4_0Format().quantizeScalar(x, xo, y, yo, blocks);
+            case Q4_1 -> new Q4_1Format().quantizeScalar(x, xo, y, yo, blocks);
+            default -> throw new AssertionError(type);
+        };
+    }
+
+    /** The blocks of x (finite), through the kernels and through the reference, at offsets xo and yo. */
+    private static void check(GgmlType type, float[] x, int xo, int blocks, String what) {
+        BlockFormat f = GgmlQuants.format(type);
+        int bb = type.blockBytes();
+        int yo = 5;
+        byte[] want = new byte[yo + blocks * bb + 3];
+        for (int b = 0; b < blocks; b++) {
+            f.quantizeBlockReference(x, xo + b * 32, want, yo + b * bb);
+        }
+        byte[] got = new byte[want.length];
+        assertTrue(simd(type, x, xo, got, yo, blocks), what);
+        for (int b = 0; b < blocks; b++) { // name the first block that differs
+            int p = yo + b * bb;
+            assertArrayEquals(java.util.Arrays.copyOfRange(want, p, p + bb),
+                    java.util.Arrays.copyOfRange(got, p, p + bb), type + " " + what + ", block " + b);
+        }
+        assertArrayEquals(want, got, type + " " + what + ": bytes outside the blocks were written");
+        byte[] fast = new byte[want.length];
+        assertTrue(scalar(type, x, xo, fast, yo, blocks));
+        assertArrayEquals(want, fast, type + " " + what + " (scalar fast loop)");
+    }
+
+    /** Special blocks, each 32 values; the constructions name the rounding edge they aim at. */
+    static List<float[]> specialBlocks(GgmlType type) {
+        List<float[]> blocks = new ArrayList<>();
+        blocks.add(new float[32]); // all +0
+        float[] zeros = new float[32];
+        for (int j = 0; j < 32; j += 3) {
+            zeros[j] = -0f; // -0 and +0 mixed, -0 first
+        }
+        blocks.add(zeros);
+        float[] negZeros = new float[32];
+        java.util.Arrays.fill(negZeros, -0f);
+        blocks.add(negZeros);
+        // exact ties of each rule: the scale a power of two so that x*id is exact
+        // q8_0: amax 127 -> d = 1, id = 1: x = k + 0.5 is a roundf tie (away from zero), and its neighbours
+        // q4_0: max 8 -> d = -1, id = -1: x*id + 8.5 is an integer for x = k + 0.5 (the +8.5f truncation edge)
+        // q4_1: min 0, max 15 -> d = 1, id = 1: x + 0.5 is an integer for x = k + 0.5, a half for x = k
+        float top = type == GgmlType.Q8_0 ? 127f : type == GgmlType.Q4_0 ? 8f : 15f;
+        for (int variant = 0; variant < 4; variant++) {
+            for (float sign : new float[] {1f, -1f}) {
+                float[] t = new float[32];
+                t[0] = type == GgmlType.Q4_1 ? 0f : sign * top;
+                t[1] = type == GgmlType.Q4_1 ? top : sign * top;
+                for (int j = 2; j < 32; j++) {
+                    float k = (j * 7 % (int) (2 * top)) - top + 0.5f;
+                    if (type == GgmlType.Q4_1) {
+                        k = Math.abs(k) % top;
+                    }
+                    float v = switch (variant) {
+                        case 0 -> k;
+                        case 1 -> Math.nextUp(k);
+                        case 2 -> Math.nextDown(k);
+                        default -> Math.round(k - 0.5f); // integers
+                    };
+                    t[j] = type == GgmlType.Q4_1 ? Math.min(top, Math.abs(v)) : v;
+                }
+                blocks.add(t);
+                float[] scaled = t.clone(); // the same ties at another power-of-two scale
+                for (int j = 0; j < 32; j++) {
+                    scaled[j] *= 0x1p-10f;
+                }
+                blocks.add(scaled);
+            }
+        }
+        // +a and -a both present (the first one wins for q4_0), in both orders, at late positions
+        for (int first : new int[] {0, 17, 30}) {
+            float[] pm = new float[32];
+            for (int j = 0; j < 32; j++) {
+                pm[j] = 0.001f * (j - 16);
+            }
+            pm[first] = 0.75f;
+            pm[31] = -0.75f;
+            blocks.add(pm);
+            float[] mp = pm.clone();
+            mp[first] = -0.75f;
+            mp[31] = 0.75f;
+            blocks.add(mp);
+        }
+        // one huge outlier, a negative maximum, all equal values
+        float[] outlier = new float[32];
+        for (int j = 0; j < 32; j++) {
+            outlier[j] = 0.01f * ((j * 13) % 7 - 3);
+        }
+        outlier[19] = 30000f;
+        blocks.add(outlier);
+        float[] negMax = outlier.clone();
+        negMax[19] = -30000f;
+        blocks.add(negMax);
+        float[] equal = new float[32];
+        java.util.Arrays.fill(equal, -0.3f);
+        blocks.add(equal);
+        // subnormals: the scale underflows to 0 (id = 0), or d is subnormal and 1/d overflows (the degenerate
+        // path, rewritten by the reference), or the values are mixed with normal ones
+        float[] tinyAll = new float[32];
+        float[] subnormal = new float[32];
+        float[] mixed = new float[32];
+        for (int j = 0; j < 32; j++) {
+            tinyAll[j] = (j % 2 == 0 ? 1 : -1) * Float.MIN_VALUE * j;
+            subnormal[j] = (j % 3 == 0 ? -1 : 1) * Float.intBitsToFloat(0x00400000 + j * 977);
+            mixed[j] = j % 2 == 0 ? Float.intBitsToFloat(j * 12345) : 1e-3f * j;
+        }
+        blocks.add(tinyAll);
+        blocks.add(subnormal);
+        blocks.add(mixed);
+        float[] minNormal = new float[32];
+        java.util.Arrays.fill(minNormal, Float.MIN_NORMAL);
+        minNormal[5] = -Float.MIN_NORMAL * 3;
+        blocks.add(minNormal);
+        // the largest magnitudes (fp16 of the scale overflows to inf, which the codec rejects; the bytes still match)
+        float[] huge = new float[32];
+        for (int j = 0; j < 32; j++) {
+            huge[j] = (j % 2 == 0 ? -1 : 1) * Float.MAX_VALUE / (j + 1);
+        }
+        blocks.add(huge);
+        return blocks;
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void specialBlocksMatchTheReference(GgmlType type) {
+        List<float[]> blocks = specialBlocks(type);
+        float[] all = new float[3 + 32 * blocks.size()];
+        for (int i = 0; i < blocks.size(); i++) {
+            float[] one = new float[32 + 7];
+            System.arraycopy(blocks.get(i), 0, one, 7, 32);
+            check(type, one, 7, 1, "special block " + i);
+            System.arraycopy(blocks.get(i), 0, all, 3 + 32 * i, 32);
+        }
+        check(type, all, 3, blocks.size(), "all special blocks in one run");
+    }
+
+    /** Random blocks: gaussian at scales from 2^-130 to 2^100, random finite bit patterns, sparse blocks. */
+    private static float[] randomValues(Random r, int n) {
+        float[] x = new float[n];
+        for (int b = 0; b < n / 32; b++) {
+            int kind = r.nextInt(4);
+            float scale = (float) Math.scalb(1.0, r.nextInt(230) - 130);
+            for (int j = b * 32; j < b * 32 + 32; j++) {
+                x[j] = switch (kind) {
+                    case 0 -> (float) (0.02 * r.nextGaussian());
+                    case 1 -> (float) (scale * r.nextGaussian());
+                    case 2 -> {
+                        float v;
+                        do {
+                            v = Float.intBitsToFloat(r.nextInt());
+                        } while (!Float.isFinite(v));
+                        yield v;
+                    }
+                    default -> r.nextInt(5) == 0 ? (float) r.nextGaussian() : (r.nextBoolean() ? 0f : -0f);
+                };
+            }
+        }
+        return x;
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void randomRunsOfEveryLengthMatchTheReference(GgmlType type) {
+        Random r = new Random(SEED);
+        for (int blocks : new int[] {0, 1, 2, 31, 33, 256, 257, 1021}) {
+            for (int xo : new int[] {0, 1, 13}) {
+                float[] x = new float[xo + 32 * blocks + 5];
+                float[] v = randomValues(r, 32 * blocks);
+                System.arraycopy(v, 0, x, xo, v.length);
+                check(type, x, xo, blocks, blocks + " random blocks at offset " + xo + " (seed " + SEED + ")");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void nanOrInfinityAnywhereIsReported(GgmlType type) {
+        float[] bad = {Float.NaN, Float.intBitsToFloat(0xffc00001), Float.intBitsToFloat(0x7f800001),
+            Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        Random r = new Random(SEED);
+        int blocks = 3;
+        float[] base = randomValues(r, 32 * blocks);
+        for (float v : bad) {
+            for (int pos = 0; pos < 32 * blocks; pos++) { // every lane of every vector, at every block
+                float[] x = base.clone();
+                x[pos] = v;
+                byte[] y = new byte[blocks * type.blockBytes()];
+                assertFalse(simd(type, x, 0, y, 0, blocks), type + ": " + v + " at " + pos);
+                assertFalse(scalar(type, x, 0, y, 0, blocks), type + " scalar: " + v + " at " + pos);
+            }
+        }
+        // a block of nothing but huge finite values next to one with an infinity
+        float[] x = new float[64];
+        java.util.Arrays.fill(x, -Float.MAX_VALUE);
+        x[40] = Float.NEGATIVE_INFINITY;
+        assertFalse(simd(type, x, 0, new byte[2 * type.blockBytes()], 0, 2));
+        assertEquals(true, simd(type, x, 0, new byte[type.blockBytes()], 0, 1));
+    }
+}
