@@ -5,6 +5,7 @@ import io.quantkit.format.Fp16;
 import io.quantkit.quant.Codec;
 import io.quantkit.quant.QuantizedTensor;
 import io.quantkit.quant.Scheme;
+import io.quantkit.simd.Simd;
 import io.quantkit.tensor.DType;
 import io.quantkit.tensor.Shape;
 import io.quantkit.tensor.StoredArray;
@@ -25,6 +26,8 @@ import java.util.List;
 public final class DenseCodec implements Codec {
     /** Values converted at a time: the chunk and its scratch copies stay in the L2 cache. */
     private static final int CHUNK_VALUES = 1 << 14;
+    /** The vector kernels of the bf16 and f16 encodings, or null: the scalar loops below. */
+    private static final DenseSimd SIMD = Simd.provider(DenseSimd.class);
 
     private final Scheme scheme;
     private final DType dtype;
@@ -54,6 +57,18 @@ public final class DenseCodec implements Codec {
         }
         ByteBuffer out = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
         float[] chunk = new float[(int) Math.min(n, CHUNK_VALUES)];
+        if (SIMD != null && dtype != DType.F32) { // the kernels write the codes straight into the output's array
+            for (long pos = 0; pos < n; pos += chunk.length) {
+                int len = (int) Math.min(chunk.length, n - pos);
+                source.dequantize(pos, chunk, 0, len);
+                if (dtype == DType.BF16) {
+                    SIMD.bf16(chunk, 0, out.array(), 2 * (int) pos, len);
+                } else {
+                    SIMD.f16(chunk, 0, out.array(), 2 * (int) pos, len);
+                }
+            }
+            return new Dense(scheme, shape, StoredArray.of("values", dtype, shape, out));
+        }
         short[] halves = dtype == DType.F32 ? null : new short[chunk.length];
         java.nio.FloatBuffer fb = out.asFloatBuffer();
         java.nio.ShortBuffer hb = out.asShortBuffer();
