@@ -20,8 +20,7 @@ import java.util.ServiceLoader;
  * order; max and min are order-free and fine), no fused multiply-add where the scalar code multiplies and then adds,
  * and a float-to-int conversion only where it is proved exact (the Vector API's {@code F2I} conversion is also not
  * intrinsified on Java 17, so kernels round with the 2^23 magic number instead). Each kernel is tested against the
- * scalar code in quant-simd with 512- and 256-bit vectors, and with 128-bit ones, where {@link #provider} does not
- * use them but the tests run them through the Vector API's Java fallback.
+ * scalar code in quant-simd at 512, 256 and 128 bits ({@code -XX:MaxVectorSize}).
  *
  * <p>Providers are used only if the JVM was started with {@code --add-modules jdk.incubator.vector} (the
  * {@code ./quant} launcher adds it when the runtime has it) and the system property {@code quantkit.simd} is not
@@ -33,28 +32,35 @@ public final class Simd {
     public static final String PROPERTY = "quantkit.simd";
     /** The incubating module the kernels need. */
     public static final String MODULE = "jdk.incubator.vector";
-    /** The narrowest preferred float vector the kernels are used with (a block of 32 floats is 4 of them). */
-    public static final int MIN_BITS = 256;
 
     private Simd() {
     }
 
     /**
      * The first {@link ServiceLoader} provider of {@code spi}, or null when the vector kernels are off (module not in
-     * the boot layer, {@code -Dquantkit.simd=false}, vectors narrower than {@link #MIN_BITS}: on such a CPU the
-     * kernels' 256-bit operations would not be compiled to vector instructions), when no provider is on the class
-     * path, or when loading one fails (a {@link LinkageError} or {@link ServiceConfigurationError}: the caller then
-     * runs its scalar loop).
+     * the boot layer, or {@code -Dquantkit.simd=false}), when no provider is on the class path, or when loading one
+     * fails (a {@link LinkageError} or {@link ServiceConfigurationError}: the caller then runs its scalar loop).
      */
     public static <T> T provider(Class<T> spi) {
+        return provider(spi, 0);
+    }
+
+    /**
+     * {@link #provider(Class)}, and null also when the JVM's preferred float vectors have fewer than {@code minBits}
+     * bits: for kernels written for wider vectors, which on such a CPU would not be compiled to vector instructions
+     * (the block quantizers need 256: a block of 32 floats is four 8-lane vectors).
+     */
+    public static <T> T provider(Class<T> spi, int minBits) {
         if (disabledReason() != null) {
             return null;
         }
-        VectorInfo info = first(VectorInfo.class);
-        if (info == null || widthReason(info) != null) {
-            return null;
+        if (minBits > 0) {
+            VectorInfo info = first(VectorInfo.class);
+            if (info == null || vectorBits(info) < minBits) {
+                return null;
+            }
         }
-        return spi == VectorInfo.class ? spi.cast(info) : first(spi);
+        return first(spi);
     }
 
     private static <T> T first(Class<T> spi) {
@@ -66,14 +72,11 @@ public final class Simd {
         }
     }
 
-    /** Why vectors this narrow are not used (null if they are): the kernels work on 256 bits or more. */
-    private static String widthReason(VectorInfo info) {
+    private static int vectorBits(VectorInfo info) {
         try {
-            int bits = info.floatBits();
-            return bits >= MIN_BITS ? null : "the JVM's vectors have " + bits + " bits (the kernels need " + MIN_BITS
-                    + " or more)";
+            return info.floatBits();
         } catch (LinkageError e) {
-            return MODULE + " failed to load (" + e + ")";
+            return 0;
         }
     }
 
@@ -90,8 +93,8 @@ public final class Simd {
         if (info == null) {
             return "scalar: quant-simd (the vector kernels) is not on the class path";
         }
-        String narrow = widthReason(info);
-        return narrow != null ? "scalar: " + narrow : "vector: " + MODULE + ", " + info.floatBits() + "-bit floats";
+        int bits = vectorBits(info);
+        return bits == 0 ? "scalar: " + MODULE + " failed to load" : "vector: " + MODULE + ", " + bits + "-bit floats";
     }
 
     /** True when {@link #provider} looks for providers at all (module present, property not {@code false}). */

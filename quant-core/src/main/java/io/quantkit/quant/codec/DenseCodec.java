@@ -27,7 +27,7 @@ public final class DenseCodec implements Codec {
     /** Values converted at a time: the chunk and its scratch copies stay in the L2 cache. */
     private static final int CHUNK_VALUES = 1 << 14;
     /** The vector kernels of the bf16 and f16 encodings, or null: the scalar loops below. */
-    private static final DenseSimd SIMD = Simd.provider(DenseSimd.class);
+    private static final DenseSimd SIMD = Simd.provider(DenseSimd.class, 256);
 
     private final Scheme scheme;
     private final DType dtype;

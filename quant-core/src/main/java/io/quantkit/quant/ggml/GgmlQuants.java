@@ -16,7 +16,7 @@ import java.util.Objects;
 public final class GgmlQuants {
     private static final Map<GgmlType, BlockFormat> FORMATS = new EnumMap<>(GgmlType.class);
     /** The vector kernels of Q8_0, Q4_0 and Q4_1, or null: the formats then run their scalar loops. */
-    static final BlockSimd SIMD = Simd.provider(BlockSimd.class);
+    static final BlockSimd SIMD = Simd.provider(BlockSimd.class, 256);
 
     static {
         for (BlockFormat f : new BlockFormat[] {

@@ -26,22 +26,22 @@ class VectorWidthTest {
     void describeNamesTheWidthTheJvmWasGiven() {
         int bits = maxVectorBits();
         assertTrue(Simd.enabled());
-        if (bits >= 256) {
-            assertEquals("vector: jdk.incubator.vector, " + bits + "-bit floats", Simd.describe());
-            assertInstanceOf(VectorWidth.class, Simd.provider(Simd.VectorInfo.class));
-            assertInstanceOf(BlockKernels.class, Simd.provider(io.quantkit.quant.ggml.BlockSimd.class));
-        } else {
-            assertEquals("scalar: the JVM's vectors have " + bits + " bits (the kernels need 256 or more)",
-                    Simd.describe());
-            assertNull(Simd.provider(Simd.VectorInfo.class));
-            assertNull(Simd.provider(io.quantkit.quant.ggml.BlockSimd.class));
-        }
+        assertEquals("vector: jdk.incubator.vector, " + bits + "-bit floats", Simd.describe());
+        assertInstanceOf(VectorWidth.class, Simd.provider(Simd.VectorInfo.class));
         assertNull(Simd.provider(Runnable.class), "no provider of an interface nobody implements");
     }
 
     @Test
+    void aMinimumWidthIsHonoured() {
+        int bits = maxVectorBits();
+        assertInstanceOf(BlockKernels.class, Simd.provider(io.quantkit.quant.ggml.BlockSimd.class));
+        assertInstanceOf(BlockKernels.class, Simd.provider(io.quantkit.quant.ggml.BlockSimd.class, bits));
+        assertNull(Simd.provider(io.quantkit.quant.ggml.BlockSimd.class, 2 * bits));
+        assertEquals(bits >= 256, Simd.provider(io.quantkit.quant.codec.DenseSimd.class, 256) != null);
+    }
+
+    @Test
     void thePropertyForcesTheScalarPath() {
-        boolean wide = maxVectorBits() >= 256;
         System.setProperty(Simd.PROPERTY, "false");
         try {
             assertNull(Simd.provider(Simd.VectorInfo.class));
@@ -49,6 +49,6 @@ class VectorWidthTest {
         } finally {
             System.clearProperty(Simd.PROPERTY);
         }
-        assertEquals(wide, Simd.provider(Simd.VectorInfo.class) != null);
+        assertInstanceOf(VectorWidth.class, Simd.provider(Simd.VectorInfo.class));
     }
 }
