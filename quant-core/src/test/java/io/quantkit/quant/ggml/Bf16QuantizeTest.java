@@ -166,7 +166,8 @@ class Bf16QuantizeTest {
     }
 
     /** A bf16 tensor that hands out its bit patterns, as a memory-mapped BF16 tensor does. */
-    static final class Bf16Tensor implements Tensor {
+    /** A bf16 tensor over a {@code short[]} of bit patterns (quant-simd's tests extend it with in-place bytes). */
+    static class Bf16Tensor implements Tensor {
         private final Shape shape;
         private final short[] bits;
 

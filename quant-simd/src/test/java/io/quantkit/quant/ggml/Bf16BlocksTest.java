@@ -188,36 +188,12 @@ class Bf16BlocksTest {
     }
 
     /** A bf16 tensor whose bytes the codec reads in place (as a memory-mapped one). */
-    static final class MappedLike implements Tensor {
-        private final Shape shape;
-        private final short[] bits;
+    static final class MappedLike extends Bf16QuantizeTest.Bf16Tensor {
         private final ByteBuffer bytes;
 
         MappedLike(Shape shape, short[] bits) {
-            this.shape = shape;
-            this.bits = bits;
+            super(shape, bits);
             this.bytes = bytesOf(bits, 0);
-        }
-
-        @Override
-        public Shape shape() {
-            return shape;
-        }
-
-        @Override
-        public String format() {
-            return "BF16";
-        }
-
-        @Override
-        public float getFloat(long index) {
-            return bf(bits[(int) index]);
-        }
-
-        @Override
-        public boolean copyBf16Bits(long from, short[] dst, int off, int len) {
-            System.arraycopy(bits, (int) from, dst, off, len);
-            return true;
         }
 
         @Override
@@ -225,11 +201,6 @@ class Bf16BlocksTest {
             ByteBuffer d = bytes.duplicate();
             d.position((int) (2 * from)).limit((int) (2 * (from + len)));
             return d.slice().order(ByteOrder.LITTLE_ENDIAN);
-        }
-
-        @Override
-        public long storageBytes() {
-            return 2L * bits.length;
         }
     }
 
