@@ -18,6 +18,33 @@ public final class GgmlQuants {
     /** The vector kernels of Q8_0, Q4_0 and Q4_1, or null: the formats then run their scalar loops. */
     static final BlockSimd SIMD = Simd.provider(BlockSimd.class, 256);
 
+    /** A {@link BlockSimd} kernel: the blocks it quantized of {@code x[xo..]} into {@code y[yo..]}. */
+    @FunctionalInterface
+    interface Kernel {
+        int run(float[] x, int xo, byte[] y, int yo, int blocks);
+    }
+
+    /** A format's scalar block loop: false if a value was NaN or infinite. */
+    @FunctionalInterface
+    interface ScalarLoop {
+        boolean run(float[] x, int xo, byte[] y, int yo, int blocks);
+    }
+
+    /**
+     * The blocks of {@code x[xo..]} through a {@link BlockSimd} kernel, each block it leaves through the format's
+     * scalar loop (which reports a NaN or an infinity by returning false), then the kernel again after it.
+     */
+    static boolean quantizeWith(Kernel kernel, ScalarLoop scalar, int blockSize, int blockBytes,
+            float[] x, int xo, byte[] y, int yo, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            b += kernel.run(x, xo + b * blockSize, y, yo + b * blockBytes, blocks - b);
+            if (b < blocks && !scalar.run(x, xo + b * blockSize, y, yo + b * blockBytes, 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static {
         for (BlockFormat f : new BlockFormat[] {
             new Q8_0Format(), new Q4_0Format(), new Q4_1Format(), new Q5_0Format(), new Q5_1Format(),

@@ -63,13 +63,7 @@ final class Q4_1Format implements BlockFormat {
 
     /** {@link #quantize} through the vector kernel; the blocks it leaves to the scalar loop go through that. */
     boolean quantizeSimd(BlockSimd simd, float[] x, int xo, byte[] y, int yo, int blocks) {
-        for (int b = 0; b < blocks; b++) {
-            b += simd.quantizeQ4_1(x, xo + b * QK, y, yo + b * BYTES, blocks - b);
-            if (b < blocks && !quantizeScalar(x, xo + b * QK, y, yo + b * BYTES, 1)) {
-                return false;
-            }
-        }
-        return true;
+        return GgmlQuants.quantizeWith(simd::quantizeQ4_1, this::quantizeScalar, QK, BYTES, x, xo, y, yo, blocks);
     }
 
     /** {@link #quantize} with the scalar loop only (the path without quant-simd). */
