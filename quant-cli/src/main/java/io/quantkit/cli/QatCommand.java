@@ -58,7 +58,8 @@ import picocli.CommandLine.Spec;
             "  scheme, f32_ppl, baseline_ppl, ptq_ppl, qat_ppl, recovered, steps,",
             "  train_tokens, eval_tokens, train_seconds, train_cpu_seconds,",
             "  train_tokens_per_s, lr, min_lr, warmup, weight_decay, distill,",
-            "  distill_temperature, beta1, beta2, clip, lsq, batch, out,",
+            "  distill_temperature, distill_hidden, quant_warmup, beta1, beta2,",
+            "  clip, lsq, batch, out,",
             "  formats: {tensor: stored format}",
         })
 final class QatCommand implements Callable<Integer> {
@@ -135,6 +136,12 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--clip", defaultValue = "1", paramLabel = "N", description = "Largest global L2 norm of the gradient; larger gradients are scaled down to it (0 = no clipping; default: ${DEFAULT-VALUE}).")
     float clip;
 
+    @Option(names = "--quant-warmup", defaultValue = "0", paramLabel = "K", description = "Quantization warmup: for the first K steps the forward pass uses W + L x (Q(W) - W) with L = step/K rising linearly from 0 (the float weights) to 1 (the fake-quantized ones), the gradient scaled by (1 - L) + L x the STE mask; evaluations use L = 1 (0 = none; default: ${DEFAULT-VALUE}).")
+    int quantWarmup;
+
+    @Option(names = "--distill-hidden", defaultValue = "0", paramLabel = "B", description = "Hidden-state distillation: add B x the mean over the blocks of the relative squared error between the model's and the float model's residual stream after each block to the loss (needs --distill; 0 = none; default: ${DEFAULT-VALUE}).")
+    float distillHidden;
+
     @Option(names = "--lsq", description = "Learn the quantization scales (LSQ) of the symmetric int tensors, bounded by the PTQ range so the result stores exactly.")
     boolean lsq;
 
@@ -167,6 +174,20 @@ final class QatCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--distill-temperature needs --distill (the weight of the float model's "
                     + "probabilities)");
         }
+        if (!(distillHidden >= 0 && distillHidden <= io.quantkit.train.TrainModel.MAX_HIDDEN_WEIGHT)) {
+            throw new IllegalArgumentException("--distill-hidden (" + distillHidden + ") must lie in [0, "
+                    + io.quantkit.train.TrainModel.MAX_HIDDEN_WEIGHT + "]");
+        }
+        if (distill == 0 && distillHidden != 0) {
+            throw new IllegalArgumentException("--distill-hidden needs --distill (the float model is the teacher of both)");
+        }
+        if (quantWarmup < 0 || quantWarmup > steps) {
+            throw new IllegalArgumentException("--quant-warmup (" + quantWarmup + ") must lie in [0, --steps = " + steps
+                    + "]");
+        }
+        if (quantWarmup > 0 && lsq) {
+            throw new IllegalArgumentException("--quant-warmup does not combine with --lsq");
+        }
         TrainOptions opt = new TrainOptions(training.seed, steps, batch, ctx - 1, 1, lr, min, warm, weightDecay, beta1,
                 beta2, 1e-8f, clip, 0, 0);
         Qat.Checkpointing ckpt = new Qat.Checkpointing(training.checkpoint, training.checkpointEvery, training.resume,
@@ -184,7 +205,8 @@ final class QatCommand implements Callable<Integer> {
             int[] eval = vocab.encode(texts.eval(), true);
             int[] train = documents(vocab, texts.train());
             Qat.Setup setup = new Qat.Setup(s, rules, clippedSte ? FakeQuant.Ste.CLIPPED : FakeQuant.Ste.PLAIN, act,
-                    distill, distillTemperature, lsq, texts.eval(), train, eval, ctx, evalEvery, opt);
+                    distill, distillTemperature, lsq, texts.eval(), train, eval, ctx, evalEvery, opt, quantWarmup,
+                    distillHidden);
             long[] before = {-1}; // tokens trained before this process's first step (a resumed run's)
             r = Qat.run(par, pool, ck, setup, ckpt, out, step -> {
                 curves.onStep(step);
@@ -235,6 +257,8 @@ final class QatCommand implements Callable<Integer> {
             j.put("beta2", (double) beta2);
             j.put("clip", (double) clip);
             j.put("lsq", lsq);
+            j.put("quant_warmup", quantWarmup);
+            j.put("distill_hidden", (double) distillHidden);
             j.put("train_tokens", r.trainTokens());
             j.put("eval_tokens", r.evalTokens());
             j.put("train_seconds", r.trainSeconds());

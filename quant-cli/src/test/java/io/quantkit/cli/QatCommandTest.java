@@ -187,6 +187,64 @@ class QatCommandTest {
         assertEquals(0.0, i.get("distill").asDouble(), 0.0);
     }
 
+    /**
+     * --quant-warmup and --distill-hidden reach the training: 0 (the default) spelled out writes the same bytes as
+     * leaving them off, other values change the saved model, the JSON reports them, a run with both stopped at step 3
+     * and resumed writes the same bytes as an uninterrupted one, and bad values are refused in one line.
+     */
+    @Test
+    void quantWarmupAndHiddenDistillationChangeTheTrainingAndResume(@TempDir Path dir) throws IOException {
+        Path[] f = tinyModel(dir);
+        List<String> common = List.of("qat", f[0].toString(), "--tokenizer", f[1].toString(), "--scheme", "ternary",
+                "--data", f[2].toString(), "--steps", "6", "--batch", "2", "--ctx", "16", "--eval-bytes", "3000", "--lr",
+                "1e-2", "--clipped-ste", "--eval-every", "2");
+        Path plain = dir.resolve("plain.safetensors");
+        JsonNode j = run(common, "--out", plain.toString(), "--threads", "1", "--json").json();
+        assertEquals(0, j.get("quant_warmup").asInt());
+        assertEquals(0.0, j.get("distill_hidden").asDouble(), 0.0);
+        byte[] base = Files.readAllBytes(plain);
+        Path zero = dir.resolve("zero.safetensors");
+        run(common, "--out", zero.toString(), "--quant-warmup", "0", "--distill-hidden", "0", "--json").json();
+        assertArrayEquals(base, Files.readAllBytes(zero), "--quant-warmup 0 --distill-hidden 0 is the plain run");
+        Path warm = dir.resolve("warm.safetensors");
+        JsonNode w = run(common, "--out", warm.toString(), "--quant-warmup", "4", "--json").json();
+        assertEquals(4, w.get("quant_warmup").asInt());
+        assertTrue(!Arrays.equals(base, Files.readAllBytes(warm)), "the warmup changes the trained model");
+        Path hidden = dir.resolve("hidden.safetensors");
+        JsonNode h = run(common, "--out", hidden.toString(), "--distill-hidden", "2", "--json").json();
+        assertEquals(2.0, h.get("distill_hidden").asDouble(), 0.0);
+        assertTrue(!Arrays.equals(base, Files.readAllBytes(hidden)), "the hidden-state term changes the trained model");
+        // both, uninterrupted on 2 threads vs stopped at 3 and resumed on 1: the same bytes
+        Path whole = dir.resolve("whole.safetensors");
+        Path resumed = dir.resolve("resumed.safetensors");
+        Path ck = dir.resolve("ck.safetensors");
+        String[] both = {"--quant-warmup", "4", "--distill-hidden", "2"};
+        JsonNode a = run(common, concat(both, "--out", whole.toString(), "--threads", "2", "--json")).json();
+        CliRun stopped = run(common, concat(both, "--out", resumed.toString(), "--threads", "1", "--checkpoint",
+                ck.toString(), "--stop-at", "3"));
+        assertEquals(0, stopped.exit(), stopped.err());
+        JsonNode b = run(common, concat(both, "--out", resumed.toString(), "--threads", "1", "--resume", ck.toString(),
+                "--json")).json();
+        assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(resumed));
+        assertEquals(a.get("qat_ppl").asDouble(), b.get("qat_ppl").asDouble(), 0.0);
+        String[][] bad = {{"--quant-warmup", "7"}, {"--quant-warmup", "-1"}, {"--distill-hidden", "-1"},
+            {"--distill-hidden", "2", "--distill", "0"}};
+        for (String[] x : bad) {
+            String line = run(common, concat(x, "--out", dir.resolve("bad.safetensors").toString())).assertBadInput();
+            assertTrue(line.contains(x[0]) || line.contains("distillation"), String.join(" ", x) + ": " + line);
+        }
+        String line = run(common.subList(0, common.indexOf("--scheme")), "--scheme", "int4:group=8", "--data",
+                f[2].toString(), "--steps", "6", "--batch", "2", "--ctx", "16", "--eval-bytes", "3000", "--lsq",
+                "--quant-warmup", "2", "--out", dir.resolve("bad.safetensors").toString()).assertBadInput();
+        assertTrue(line.contains("--lsq"), line);
+    }
+
+    static String[] concat(String[] a, String... b) {
+        String[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
     static CliRun run(List<String> common, String... more) {
         List<String> a = new java.util.ArrayList<>(common);
         a.addAll(Arrays.asList(more));

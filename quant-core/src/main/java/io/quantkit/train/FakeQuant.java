@@ -288,6 +288,31 @@ public final class FakeQuant {
         }
     }
 
+    /**
+     * The forward weights of a quantization warmup ({@link Trainer#quantWarmup}): {@code effective[i] = w + λ·(q − w)}
+     * with {@code w = master[i]} and {@code q} the fake-quantized value {@code effective[i]} holds on entry, and the
+     * gradient factor {@code mask[i] = (1 − λ) + λ·mask[i]}, both computed in double and rounded once. Elements where
+     * {@code q = w}, or where the mask is 1, are left as they are (so a tensor that stays float is untouched).
+     * {@code λ} lies in [0, 1]; at 1 nothing changes.
+     */
+    static void blend(float[] master, float[] effective, float[] mask, double lambda) {
+        if (!(lambda >= 0 && lambda <= 1)) {
+            throw new IllegalArgumentException("blend weight (" + lambda + ") must lie in [0, 1]");
+        }
+        if (lambda == 1) {
+            return;
+        }
+        for (int i = 0; i < master.length; i++) {
+            float w = master[i];
+            if (effective[i] != w) {
+                effective[i] = (float) (w + lambda * ((double) effective[i] - w));
+            }
+            if (mask[i] != 1f) {
+                mask[i] = (float) (1 - lambda + lambda * mask[i]);
+            }
+        }
+    }
+
     /** {@code grad *= mask}, element by element. */
     public static void maskGradient(float[] grad, float[] mask) {
         for (int i = 0; i < grad.length; i++) {

@@ -106,10 +106,22 @@ public final class Qat {
      * @param ctx       perplexity context ({@code ctx - 1} is also the training window)
      * @param evalEvery evaluate every this many steps during training (0: only the saved file at the end)
      * @param opt       training options
+     * @param quantWarmup steps of quantization warmup ({@link Trainer#quantWarmup}; 0: none)
+     * @param distillHidden weight of the hidden-state distillation term ({@link Trainer#distillHidden}; 0: none;
+     *                  needs {@code distill > 0})
      */
     public record Setup(Scheme scheme, Recipe recipe, FakeQuant.Ste ste, ActivationQuant actQuant, float distill,
                         float temperature, boolean lsq,
-                        String evalText, int[] train, int[] evalIds, int ctx, int evalEvery, TrainOptions opt) {
+                        String evalText, int[] train, int[] evalIds, int ctx, int evalEvery, TrainOptions opt,
+                        int quantWarmup, float distillHidden) {
+        /** A setup without quantization warmup or hidden-state distillation. */
+        public Setup(Scheme scheme, Recipe recipe, FakeQuant.Ste ste, ActivationQuant actQuant, float distill,
+                     float temperature, boolean lsq, String evalText, int[] train, int[] evalIds, int ctx, int evalEvery,
+                     TrainOptions opt) {
+            this(scheme, recipe, ste, actQuant, distill, temperature, lsq, evalText, train, evalIds, ctx, evalEvery, opt,
+                    0, 0f);
+        }
+
         public Setup {
             Objects.requireNonNull(scheme, "scheme");
             recipe = recipe == null ? Recipe.empty() : recipe;
@@ -125,6 +137,21 @@ public final class Qat {
             TrainModel.checkTemperature(temperature);
             if (evalEvery < 0) {
                 throw new IllegalArgumentException("eval every (" + evalEvery + ") cannot be negative");
+            }
+            if (quantWarmup < 0 || quantWarmup > opt.steps()) {
+                throw new IllegalArgumentException("quantization warmup (" + quantWarmup + " steps) must lie in [0, "
+                        + opt.steps() + "], the run's steps");
+            }
+            if (quantWarmup > 0 && lsq) {
+                throw new IllegalArgumentException("quantization warmup does not combine with learned scales");
+            }
+            if (!(distillHidden >= 0 && distillHidden <= TrainModel.MAX_HIDDEN_WEIGHT)) {
+                throw new IllegalArgumentException("hidden-state distillation weight (" + distillHidden
+                        + ") must lie in [0, " + TrainModel.MAX_HIDDEN_WEIGHT + "]");
+            }
+            if (distillHidden > 0 && distill == 0) {
+                throw new IllegalArgumentException("hidden-state distillation needs distillation from the float model "
+                        + "(a distillation weight above 0)");
             }
         }
     }
@@ -177,7 +204,9 @@ public final class Qat {
             }
             if (setup.distill() > 0) {
                 t.distillFrom(m.params(), setup.distill(), setup.temperature());
+                t.distillHidden(setup.distillHidden());
             }
+            t.quantWarmup(setup.quantWarmup());
             if (ckpt.resume() != null) {
                 t.restore(io.quantkit.train.Checkpoint.load(ckpt.resume()));
             }

@@ -24,6 +24,8 @@ import java.util.Arrays;
 public final class TrainModel {
     /** Largest distillation temperature accepted. */
     public static final float MAX_TEMPERATURE = 100f;
+    /** Largest hidden-state distillation weight accepted. */
+    public static final float MAX_HIDDEN_WEIGHT = 1000f;
 
     private final Architecture arch;
     private final ParamLayout layout;
@@ -65,6 +67,8 @@ public final class TrainModel {
     private float softWeight;
     private float softTemperature = 1f;
     private float[] softScratch; // the student's softmax at the distillation temperature (allocated when T ≠ 1)
+    private float[][] hiddenTargets; // a teacher's residual streams (its hiddenStates()), or null
+    private float hiddenWeight;
 
     // backward scratch
     private final float[] dx;
@@ -330,6 +334,67 @@ public final class TrainModel {
         this.softTemperature = temperature;
     }
 
+    /**
+     * Hidden-state distillation: from now on {@link #backward} also takes the gradient of
+     * <pre>
+     *   β · (1/L) · Σ_{l=1..L} Σ_{t,j} (x_l[t,j] − x̂_l[t,j])² / Σ_{t,j} x̂_l[t,j]²
+     * </pre>
+     * the mean over the {@code L} blocks of the relative squared error between this model's residual stream after
+     * block {@code l} ({@code x_l}, the input of block {@code l + 1} or of the final norm) and the target's
+     * {@code x̂_l}, over every row of the batch (scored or not); the denominator is the target's, a constant. {@code
+     * targets} are the residual streams of another workspace of the same shape ({@link #hiddenStates}, e.g. the
+     * float teacher's after its forward pass on the same windows; read, not copied, at each backward pass); null or
+     * {@code beta = 0} turns it off. A layer whose target is all zeros adds nothing, nor does a batch with no scored position. The loss {@link #forward}
+     * reports stays the label's cross-entropy.
+     */
+    public void distillHidden(float[][] targets, float beta) {
+        if (!(beta >= 0 && beta <= MAX_HIDDEN_WEIGHT)) {
+            throw new IllegalArgumentException("hidden-state distillation weight (" + beta + ") must lie in [0, "
+                    + MAX_HIDDEN_WEIGHT + "]");
+        }
+        if (targets != null) {
+            if (targets.length != arch.nLayers() + 1) {
+                throw new IllegalArgumentException("hidden-state targets have " + targets.length + " layers, not "
+                        + (arch.nLayers() + 1));
+            }
+            for (float[] t : targets) {
+                if (t.length != rows * arch.dim()) {
+                    throw new IllegalArgumentException("hidden-state targets have " + t.length
+                            + " values per layer, not rows x dim = " + (long) rows * arch.dim());
+                }
+            }
+        }
+        this.hiddenTargets = beta == 0 ? null : targets;
+        this.hiddenWeight = beta;
+    }
+
+    /**
+     * The residual streams of the last forward pass (a live view; do not modify): entry {@code l} is the input of
+     * block {@code l}, {@code [batch*seqLen, dim]}, entry 0 the embedding and entry {@code L} the input of the final
+     * norm.
+     */
+    float[][] hiddenStates() {
+        return x0;
+    }
+
+    /** Adds the hidden-state term's gradient with respect to {@code x0[j]} ({@link #distillHidden}) to {@code dx}. */
+    private void addHiddenGradient(int j, float gradScale) {
+        float[] xs = x0[j];
+        float[] xt = hiddenTargets[j];
+        int n = rows * arch.dim();
+        double energy = 0;
+        for (int i = 0; i < n; i++) {
+            energy += (double) xt[i] * xt[i];
+        }
+        if (energy == 0) {
+            return;
+        }
+        double coef = 2.0 * hiddenWeight * gradScale / (arch.nLayers() * energy);
+        for (int i = 0; i < n; i++) {
+            dx[i] += (float) (coef * ((double) xs[i] - xt[i]));
+        }
+    }
+
     private float[] softScratch() {
         if (softScratch == null) {
             softScratch = new float[rows * arch.vocabSize()];
@@ -452,6 +517,9 @@ public final class TrainModel {
         Arrays.fill(dx, 0f);
         Ops.rmsnormBackward(par, dx, dn, x0[arch.nLayers()], params, lay.rmsFinal, invf, grad, lay.rmsFinal, rows, d);
         for (int l = arch.nLayers() - 1; l >= 0; l--) {
+            if (hiddenTargets != null) {
+                addHiddenGradient(l + 1, gradScale); // dx is ∂/∂x0[l + 1] here
+            }
             // x2 = xm + W2·hq
             Arrays.fill(dh, 0f);
             Ops.linearBackwardInput(par, dh, 0, dx, 0, params, lay.w2[l], rows, hid, d);

@@ -30,6 +30,8 @@ public final class Trainer {
     private float[] teacherWeights;
     private float[] teacherProbs;
     private float teacherTemperature = 1f;
+    private float hiddenWeight;
+    private int quantWarmup;
     private LearnedScales lsq;
     private float[] lsqGrad;
     private float[] lsqM;
@@ -189,6 +191,9 @@ public final class Trainer {
         if (step != 0) {
             throw new IllegalStateException("learned scales must be switched on before the first step");
         }
+        if (quantWarmup > 0) {
+            throw new IllegalStateException("learned scales do not combine with a quantization warmup");
+        }
         lsq = LearnedScales.of(fakeQuant, layout, params);
         lsqGrad = new float[lsq.size()];
         lsqM = new float[lsq.size()];
@@ -200,6 +205,36 @@ public final class Trainer {
         if (lsq != null) {
             lsq.apply(params, effective, mask);
         }
+    }
+
+    /**
+     * Quantization warmup: during the first {@code steps} steps the forward pass uses the blend
+     * {@code W + λ·(Q(W) − W)} of the master weights {@code W} and their fake-quantized values {@code Q(W)}, with
+     * {@code λ = s / steps} at step {@code s} (0-based; {@link #quantLambda}), so step 0 trains the float model and
+     * λ rises linearly to 1, the plain fake-quantized forward pass from step {@code steps} on. The gradient of the
+     * blend is {@code (1 − λ) + λ·m} times the incoming one, {@code m} being the straight-through mask (1, or 0 where
+     * {@link FakeQuant.Ste#CLIPPED} clips; {@link FakeQuant#blend}). {@code 0} (the default) turns it off: the run is
+     * then the same to the bit as one without warmup. Evaluations ({@link #forwardWeights}, {@link #evaluate}) always
+     * use λ = 1, the model that would be saved. Needs a weight fake quantization without learned scales; part of the
+     * run's options, not of a checkpoint (a resumed run must set the same value).
+     */
+    public void quantWarmup(int steps) {
+        if (steps < 0 || steps > opt.steps()) {
+            throw new IllegalArgumentException("quantization warmup (" + steps + " steps) must lie in [0, " + opt.steps()
+                    + "], the run's steps");
+        }
+        if (steps > 0 && fakeQuant == null) {
+            throw new IllegalStateException("quantization warmup needs a weight fake quantization");
+        }
+        if (steps > 0 && lsq != null) {
+            throw new IllegalStateException("quantization warmup does not combine with learned scales");
+        }
+        this.quantWarmup = steps;
+    }
+
+    /** The blend weight λ of step {@code step} (0-based) for a quantization warmup of {@code warmup} steps. */
+    public static double quantLambda(int step, int warmup) {
+        return warmup <= 0 || step >= warmup ? 1.0 : (double) step / warmup;
     }
 
     /**
@@ -290,6 +325,22 @@ public final class Trainer {
         teacherProbs = new float[opt.batch() * opt.seqLen() * arch.vocabSize()];
         teacherTemperature = temperature;
         model.distill(teacherProbs, alpha, temperature);
+        model.distillHidden(hiddenWeight > 0 ? teacherModel.hiddenStates() : null, hiddenWeight);
+    }
+
+    /**
+     * Hidden-state distillation: adds {@code beta} times the mean over the blocks of the relative squared error
+     * between the student's and the teacher's residual stream after each block ({@link TrainModel#distillHidden}) to
+     * the loss whose gradient is taken; the teacher is the one of {@link #distillFrom} with a weight above 0, which
+     * must be set too (before or after). {@code beta = 0} turns it off.
+     */
+    public void distillHidden(float beta) {
+        if (!(beta >= 0 && beta <= TrainModel.MAX_HIDDEN_WEIGHT)) {
+            throw new IllegalArgumentException("hidden-state distillation weight (" + beta + ") must lie in [0, "
+                    + TrainModel.MAX_HIDDEN_WEIGHT + "]");
+        }
+        hiddenWeight = beta;
+        model.distillHidden(beta > 0 && teacherModel != null ? teacherModel.hiddenStates() : null, beta);
     }
 
     /** Steps done so far. */
@@ -326,11 +377,18 @@ public final class Trainer {
             double lr = opt.learningRate(step);
             if (fakeQuant != null) {
                 applyFakeQuant();
+                double lambda = quantLambda(step, quantWarmup);
+                if (lambda < 1) {
+                    FakeQuant.blend(params, effective, mask, lambda);
+                }
             }
             Arrays.fill(grad, 0f);
             double loss = 0;
             for (int micro = 0; micro < opt.accumulation(); micro++) {
                 fillWindows(step, micro);
+                if (hiddenWeight > 0 && teacherModel == null) {
+                    throw new IllegalStateException("hidden-state distillation needs a teacher (distillFrom)");
+                }
                 if (teacherModel != null) {
                     teacherModel.forward(par, teacherWeights, window, 0);
                     teacherModel.probabilities(par, teacherProbs, teacherTemperature);

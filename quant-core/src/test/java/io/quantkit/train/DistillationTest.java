@@ -214,6 +214,105 @@ class DistillationTest {
     }
 
     /**
+     * Hidden-state distillation: the gradient of the mixed-target cross-entropy plus {@code β·(1/L)·Σ_l
+     * ‖x_l − x̂_l‖² / ‖x̂_l‖²} (each block's output against a teacher's, written out here in double from the residual
+     * streams of the forward pass) against central differences of that loss, for every tensor, in an untied model
+     * with SubLN; β = 0 gives the plain distillation gradient to the bit.
+     */
+    @Test
+    void hiddenStateTermGradientMatchesFiniteDifferences() {
+        Architecture arch = Architecture.llama(8, 12, 2, 4, 2, 11, 6, false).withSubNorms(true);
+        SplittableRandom rnd = new SplittableRandom(GradientCheckTest.SEED + 35);
+        int batch = 2;
+        int seq = arch.seqLen();
+        int v = arch.vocabSize();
+        int d = arch.dim();
+        int layers = arch.nLayers();
+        TrainModel m = new TrainModel(arch, batch, seq, ActivationQuant.NONE);
+        float[] params = GradientCheckTest.random(rnd, m.layout().size(), 0.6);
+        int[] tokens = new int[batch * (seq + 1)];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = rnd.nextInt(v);
+        }
+        tokens[seq] = -1;
+        int rows = batch * seq;
+        TrainModel teacher = new TrainModel(arch, batch, seq, ActivationQuant.NONE);
+        float[] tw = GradientCheckTest.random(rnd, m.layout().size(), 0.6);
+        teacher.forward(GradientCheckTest.PAR, tw, tokens, 0);
+        float[] probs = new float[rows * v];
+        teacher.probabilities(GradientCheckTest.PAR, probs);
+        float[][] targets = teacher.hiddenStates();
+        float alpha = 0.8f;
+        double beta = 3.0;
+        m.distill(probs, alpha);
+        m.distillHidden(targets, 0f);
+        m.forward(GradientCheckTest.PAR, params, tokens, 0);
+        float[] plain = new float[params.length];
+        m.backward(GradientCheckTest.PAR, params, plain, 0.5f);
+        m.distillHidden(targets, (float) beta);
+        m.forward(GradientCheckTest.PAR, params, tokens, 0);
+        float[] g = new float[params.length];
+        m.backward(GradientCheckTest.PAR, params, g, 1f);
+        DoubleSupplier loss = () -> {
+            m.forward(GradientCheckTest.PAR, params, tokens, 0);
+            float[] z = m.logits();
+            double total = 0;
+            int scored = 0;
+            for (int r = 0; r < rows; r++) {
+                int target = tokens[(r / seq) * (seq + 1) + r % seq + 1];
+                if (target < 0) {
+                    continue;
+                }
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j < v; j++) {
+                    max = Math.max(max, z[r * v + j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < v; j++) {
+                    sum += Math.exp(z[r * v + j] - max);
+                }
+                double lse = Math.log(sum) + max;
+                for (int j = 0; j < v; j++) {
+                    double t = alpha * probs[r * v + j] + (j == target ? 1 - alpha : 0);
+                    total -= t * (z[r * v + j] - lse);
+                }
+                scored++;
+            }
+            double hidden = 0;
+            float[][] xs = m.hiddenStates();
+            for (int l = 1; l <= layers; l++) {
+                double err = 0;
+                double energy = 0;
+                for (int i = 0; i < rows * d; i++) {
+                    double e = (double) xs[l][i] - targets[l][i];
+                    err += e * e;
+                    energy += (double) targets[l][i] * targets[l][i];
+                }
+                hidden += err / energy;
+            }
+            return total / scored + beta * hidden / layers;
+        };
+        double diff = 0;
+        for (int i = 0; i < g.length; i++) {
+            diff += Math.abs(g[i] - 2 * plain[i]);
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(diff > 1e-2, "the hidden term changes the gradient (" + diff + ")");
+        for (ParamLayout.Entry e : m.layout().entries()) {
+            richardson("distill hidden " + e.name(), params, e.offset(), Math.min(e.size(), 24), g, loss);
+        }
+        m.distill(probs, alpha);
+        m.distillHidden(null, 0f);
+        m.forward(GradientCheckTest.PAR, params, tokens, 0);
+        float[] none = new float[params.length];
+        m.backward(GradientCheckTest.PAR, params, none, 0.5f);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(none, plain, "β = 0 is the plain distillation gradient");
+        assertThrows(IllegalArgumentException.class, () -> m.distillHidden(targets, -1f));
+        assertThrows(IllegalArgumentException.class, () -> m.distillHidden(targets, Float.NaN));
+        assertThrows(IllegalArgumentException.class, () -> m.distillHidden(new float[layers][rows * d], 1f));
+        assertThrows(IllegalArgumentException.class, () -> m.distillHidden(new float[layers + 1][rows], 1f));
+    }
+
+    /**
      * As {@link GradientCheckTest#check}, with Richardson's extrapolation {@code (4·D(h/2) − D(h)) / 3} of central
      * differences at {@code h = 2e-2} and {@code 1e-2}, which cancels their {@code h²} truncation term (the norm gains'
      * curvature made the plain {@code h = 1e-2} difference miss by 2.5e-3 relative); same tolerances.

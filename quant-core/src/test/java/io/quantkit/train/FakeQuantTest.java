@@ -27,6 +27,42 @@ class FakeQuantTest {
         return f;
     }
 
+    /**
+     * The warmup blend {@code w + λ·(q − w)}, mask {@code (1 − λ) + λ·m}, on values chosen by hand: exact in binary at
+     * λ = 0.25, the float rounding of the double result at λ = 0.1, untouched elements where {@code q = w} or the mask
+     * is 1, nothing changed at λ = 1, and λ outside [0, 1] refused.
+     */
+    @Test
+    void warmupBlendMovesFromTheMasterWeightsToTheQuantizedOnes() {
+        float[] w = {1f, -2f, 0.5f, 3f};
+        float[] q = {2f, -2f, 0f, 1f};
+        float[] m = {1f, 1f, 0f, 0f};
+        float[] eff = q.clone();
+        float[] mask = m.clone();
+        FakeQuant.blend(w, eff, mask, 0.25);
+        assertArrayEquals(new float[] {1.25f, -2f, 0.375f, 2.5f}, eff);
+        assertArrayEquals(new float[] {1f, 1f, 0.75f, 0.75f}, mask);
+        eff = q.clone();
+        mask = m.clone();
+        FakeQuant.blend(w, eff, mask, 0.1);
+        assertArrayEquals(new float[] {(float) 1.1, -2f, (float) 0.45, (float) 2.8}, eff);
+        assertArrayEquals(new float[] {1f, 1f, (float) 0.9, (float) 0.9}, mask);
+        eff = q.clone();
+        mask = m.clone();
+        FakeQuant.blend(w, eff, mask, 0.0);
+        assertArrayEquals(w, eff, "λ = 0 is the master weights");
+        assertArrayEquals(new float[] {1f, 1f, 1f, 1f}, mask, "and the plain gradient");
+        eff = q.clone();
+        mask = m.clone();
+        FakeQuant.blend(w, eff, mask, 1.0);
+        assertArrayEquals(q, eff);
+        assertArrayEquals(m, mask);
+        for (double bad : new double[] {-0.1, 1.5, Double.NaN}) {
+            float[] e = q.clone();
+            assertThrows(IllegalArgumentException.class, () -> FakeQuant.blend(w, e, m.clone(), bad));
+        }
+    }
+
     @Test
     void builtInGridsMatchTheNumpyReference() throws IOException {
         JsonNode root;

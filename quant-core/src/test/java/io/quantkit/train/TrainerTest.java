@@ -151,6 +151,69 @@ class TrainerTest {
         }
     }
 
+    /**
+     * Quantization warmup ({@link Trainer#quantWarmup}): at step 0 (λ = 0) the forward pass and the gradient are those
+     * of the float model, so the first step gives the same bytes as plain float training; from step K on (λ = 1) it is
+     * plain fake-quantized training, so a K = 2 run continued from its step-2 checkpoint without warmup ends with the
+     * same bytes, while K = 3 (λ = 2/3 at step 2) differs. K = 0 is the run without the option.
+     */
+    @Test
+    void quantWarmupStartsAtTheFloatModelAndEndsAsPlainFakeQuant(@TempDir Path dir) throws IOException {
+        int[] data = patternTokens(2000, 4);
+        TrainOptions o = opts(6);
+        FakeQuant fq = FakeQuant.of(Scheme.parse("ternary"), FakeQuant.Ste.CLIPPED);
+        assertEquals(0.0, Trainer.quantLambda(0, 2), 0.0);
+        assertEquals(0.5, Trainer.quantLambda(1, 2), 0.0);
+        assertEquals(1.0, Trainer.quantLambda(2, 2), 0.0);
+        assertEquals(1.0, Trainer.quantLambda(0, 0), 0.0);
+        try (Parallel par = Parallel.of(2)) {
+            Trainer flt = new Trainer(TINY, o, data, new int[0], null, null, ActivationQuant.NONE);
+            Trainer warm = new Trainer(TINY, o, data, new int[0], null, fq, ActivationQuant.NONE);
+            warm.quantWarmup(2);
+            List<Trainer.StepLog> a = new ArrayList<>();
+            List<Trainer.StepLog> b = new ArrayList<>();
+            flt.run(par, 1, a::add);
+            warm.run(par, 1, b::add);
+            assertArrayEquals(flt.params(), warm.params(), "step 0 of a warmup trains the float weights");
+            assertEquals(a.get(0).loss(), b.get(0).loss(), 0.0);
+            assertEquals(a.get(0).gradNorm(), b.get(0).gradNorm(), 0.0);
+            Trainer quantized = new Trainer(TINY, o, data, new int[0], null, fq, ActivationQuant.NONE);
+            List<Trainer.StepLog> c = new ArrayList<>();
+            quantized.run(par, 1, c::add);
+            assertTrue(c.get(0).loss() > a.get(0).loss() + 1e-3, "fake quantization changes the first step's loss");
+            // the evaluation weights are the fake-quantized ones at every λ
+            assertArrayEquals(new Trainer(TINY, o, data, new int[0], flt.params(), fq, ActivationQuant.NONE)
+                    .forwardWeights(), warm.forwardWeights());
+            warm.run(par, 2, null);
+            warm.save(dir.resolve("k2.safetensors"));
+            warm.run(par, 6, null);
+            Trainer cont = new Trainer(TINY, o, data, new int[0], null, fq, ActivationQuant.NONE);
+            cont.restore(Checkpoint.load(dir.resolve("k2.safetensors")));
+            cont.run(par, 6, null);
+            assertArrayEquals(warm.params(), cont.params(), "λ = 1 from step K on");
+            Trainer k3 = new Trainer(TINY, o, data, new int[0], null, fq, ActivationQuant.NONE);
+            k3.quantWarmup(3);
+            k3.restore(Checkpoint.load(dir.resolve("k2.safetensors")));
+            k3.run(par, 6, null);
+            assertTrue(!java.util.Arrays.equals(warm.params(), k3.params()), "λ = 2/3 at step 2 of a K = 3 warmup");
+            Trainer zero = new Trainer(TINY, o, data, new int[0], null, fq, ActivationQuant.NONE);
+            zero.quantWarmup(0);
+            Trainer none = new Trainer(TINY, o, data, new int[0], null, fq, ActivationQuant.NONE);
+            zero.run(par, 6, null);
+            none.run(par, 6, null);
+            assertArrayEquals(none.params(), zero.params());
+        }
+        Trainer t = new Trainer(TINY, o, data, new int[0], null, fq, ActivationQuant.NONE);
+        assertThrows(IllegalArgumentException.class, () -> t.quantWarmup(7));
+        assertThrows(IllegalArgumentException.class, () -> t.quantWarmup(-1));
+        assertThrows(IllegalStateException.class,
+                () -> new Trainer(TINY, o, data, new int[0], null, null, ActivationQuant.NONE).quantWarmup(2));
+        Trainer lsq = new Trainer(TINY, o, data, new int[0], null, FakeQuant.of(Scheme.parse("int4:group=8"),
+                FakeQuant.Ste.PLAIN), ActivationQuant.NONE);
+        lsq.learnScales();
+        assertThrows(IllegalStateException.class, () -> lsq.quantWarmup(2));
+    }
+
     @Test
     void checkpointRejectsOtherFiles(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("x.safetensors");
