@@ -72,15 +72,17 @@ class BlockSimdTest {
         }
         byte[] got = new byte[want.length];
         assertTrue(simd(type, x, xo, got, yo, blocks), what);
-        for (int b = 0; b < blocks; b++) { // name the first block that differs
-            int p = yo + b * bb;
-            assertArrayEquals(java.util.Arrays.copyOfRange(want, p, p + bb),
-                    java.util.Arrays.copyOfRange(got, p, p + bb), type + " " + what + ", block " + b);
+        if (!java.util.Arrays.equals(want, got)) {
+            for (int b = 0; b < blocks; b++) { // name the first block that differs
+                int p = yo + b * bb;
+                assertArrayEquals(java.util.Arrays.copyOfRange(want, p, p + bb),
+                        java.util.Arrays.copyOfRange(got, p, p + bb), type + " " + what + ", block " + b);
+            }
+            assertArrayEquals(want, got, type + " " + what + ": bytes outside the blocks were written");
         }
-        assertArrayEquals(want, got, type + " " + what + ": bytes outside the blocks were written");
         byte[] fast = new byte[want.length];
         assertTrue(scalar(type, x, xo, fast, yo, blocks));
-        assertArrayEquals(want, fast, type + " " + what + " (scalar fast loop)");
+        assertArrayEquals(want, fast, () -> type + " " + what + " (scalar fast loop)");
     }
 
     /** Special blocks, each 32 values; the constructions name the rounding edge they aim at. */
@@ -153,6 +155,15 @@ class BlockSimdTest {
         float[] equal = new float[32];
         java.util.Arrays.fill(equal, -0.3f);
         blocks.add(equal);
+        // all positive (q4_1: a positive minimum) and all negative (a negative maximum), no zero among them
+        float[] positive = new float[32];
+        float[] negative = new float[32];
+        for (int j = 0; j < 32; j++) {
+            positive[j] = 0.25f + 0.013f * ((j * 11) % 32);
+            negative[j] = -positive[(j * 5) % 32];
+        }
+        blocks.add(positive);
+        blocks.add(negative);
         // subnormals: the scale underflows to 0 (id = 0), or d is subnormal and 1/d overflows (the degenerate
         // path, rewritten by the reference), or the values are mixed with normal ones
         float[] tinyAll = new float[32];
@@ -228,6 +239,64 @@ class BlockSimdTest {
                 System.arraycopy(v, 0, x, xo, v.length);
                 check(type, x, xo, blocks, blocks + " random blocks at offset " + xo + " (seed " + SEED + ")");
             }
+        }
+    }
+
+    /**
+     * Blocks the kernels hand back to the scalar loop (or treat specially) at every block position of a run of
+     * {@code 64 + 16 + 7} gaussian blocks: a whole group of the Q4_1 kernel, then one with a full vector step of
+     * scales (16 or 8 blocks) and a scalar tail, so each kind lands in every lane of the vector scale step, in the
+     * scalar tail, first and last in a group and right after the group boundary.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void handedBackBlocksAtEveryPositionOfALongRun(GgmlType type) {
+        int blocks = 64 + 16 + 7;
+        Random r = new Random(20261202L);
+        float[] base = new float[32 * blocks];
+        for (int i = 0; i < base.length; i++) {
+            base[i] = (float) (0.02 * r.nextGaussian());
+        }
+        List<float[]> kinds = new ArrayList<>();
+        float[] zeroMax = new float[32]; // q4_1: the maximum is a zero (the first zero met is kept)
+        float[] zeroMin = new float[32]; // q4_1: the minimum is +0 (met first), not the later -0 (the stored m)
+        float[] equal = new float[32]; // d = 0, id = 0
+        float[] tiny = new float[32]; // d subnormal, 1/d overflows
+        float[] plusMinus = new float[32]; // q4_0: +a and -a both largest
+        for (int j = 0; j < 32; j++) {
+            zeroMax[j] = j == 9 ? 0f : -0.01f * (j + 1);
+            zeroMin[j] = j == 5 ? 0f : j == 20 ? -0f : 0.01f * (j + 1);
+            equal[j] = 0.7f;
+            tiny[j] = Float.MIN_VALUE * (j % 3);
+            plusMinus[j] = 0.001f * (j - 16);
+        }
+        plusMinus[3] = -0.5f;
+        plusMinus[30] = 0.5f;
+        kinds.add(zeroMax);
+        kinds.add(zeroMin);
+        kinds.add(equal);
+        kinds.add(tiny);
+        kinds.add(plusMinus);
+        for (int k = 0; k < kinds.size(); k++) {
+            for (int p = 0; p < blocks; p++) {
+                float[] x = new float[3 + base.length];
+                System.arraycopy(base, 0, x, 3, base.length);
+                System.arraycopy(kinds.get(k), 0, x, 3 + 32 * p, 32);
+                check(type, x, 3, blocks, "kind " + k + " at block " + p + " of " + blocks + " (seed 20261202)");
+            }
+        }
+        for (int p = 0; p < blocks; p++) { // a NaN or an infinity in block p, lane p % 32
+            float[] x = base.clone();
+            x[32 * p + p % 32] = p % 2 == 0 ? Float.NaN : Float.NEGATIVE_INFINITY;
+            byte[] y = new byte[blocks * type.blockBytes()];
+            assertFalse(simd(type, x, 0, y, 0, blocks), "non-finite in block " + p);
+            byte[] want = new byte[y.length];
+            BlockFormat f = GgmlQuants.format(type);
+            for (int b = 0; b < p; b++) {
+                f.quantizeBlockReference(x, 32 * b, want, b * type.blockBytes());
+            }
+            assertArrayEquals(java.util.Arrays.copyOf(want, p * type.blockBytes()),
+                    java.util.Arrays.copyOf(y, p * type.blockBytes()), "the blocks before block " + p);
         }
     }
 
