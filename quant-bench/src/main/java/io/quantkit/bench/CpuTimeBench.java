@@ -17,6 +17,12 @@ import java.util.SplittableRandom;
  * count. Prints the median of the measured rounds in MB/s of float32 input, and the spread (lowest and highest
  * round) so a noisy run shows itself.
  *
+ * <p>Columns: {@code quantize} is {@link Codec#quantize} of a {@code FloatTensor} (allocates the stored array);
+ * {@code into} is {@link Codec#quantizeInto(float[], int, int, byte[], int)} from the same values into one reused
+ * caller array, what ggml's {@code quantize_row_*} (and its {@code test-quantize-perf}) measures; "-" where the
+ * scheme stores more than one array and has no caller-buffer path; {@code dequantize} decodes the whole tensor
+ * into a reused {@code float[]}.
+ *
  * <p>Usage: {@code java -cp quant-bench/target/benchmarks.jar io.quantkit.bench.CpuTimeBench [--values N]
  * [scheme ...]}. {@code --values N} (a multiple of 256) replaces the 16 MB matrix by N values in rows of 4096 (or
  * 256), each round repeating the call until about 4 million values have gone through: {@code --values 4096} is
@@ -53,8 +59,9 @@ public final class CpuTimeBench {
         float[] out = new float[n];
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         double mb = (double) n * reps * 4 / 1e6;
-        System.out.printf("%-14s %12s %12s   (MB/s of float32 input, thread CPU time, median [lowest-highest] of %d"
-                + " rounds; %d values x %d calls a round)%n", "scheme", "quantize", "dequantize", ROUNDS, n, reps);
+        System.out.printf("%-14s %-20s %-20s %-20s (MB/s of float32 input, thread CPU time, median [lowest-highest] of"
+                + " %d rounds; %d values x %d calls a round)%n", "scheme", "quantize", "into", "dequantize", ROUNDS, n,
+                reps);
         for (String s : schemes) {
             Codec codec;
             try {
@@ -64,7 +71,9 @@ public final class CpuTimeBench {
                 continue;
             }
             QuantizedTensor q = codec.quantize(input);
+            byte[] into = intoBuffer(codec, n);
             double[] qs = new double[ROUNDS];
+            double[] is = new double[ROUNDS];
             double[] ds = new double[ROUNDS];
             for (int r = 0; r < WARMUP_ROUNDS + ROUNDS; r++) {
                 long t0 = threads.getCurrentThreadCpuTime();
@@ -72,19 +81,48 @@ public final class CpuTimeBench {
                     q = codec.quantize(input);
                 }
                 long t1 = threads.getCurrentThreadCpuTime();
+                if (into != null) {
+                    for (int k = 0; k < reps; k++) {
+                        codec.quantizeInto(x, 0, n, into, 0);
+                    }
+                }
+                long t2 = threads.getCurrentThreadCpuTime();
                 for (int k = 0; k < reps; k++) {
                     q.dequantize(0, out, 0, n);
                 }
-                long t2 = threads.getCurrentThreadCpuTime();
+                long t3 = threads.getCurrentThreadCpuTime();
                 if (r >= WARMUP_ROUNDS) {
                     qs[r - WARMUP_ROUNDS] = mb / ((t1 - t0) / 1e9);
-                    ds[r - WARMUP_ROUNDS] = mb / ((t2 - t1) / 1e9);
+                    is[r - WARMUP_ROUNDS] = mb / ((t2 - t1) / 1e9);
+                    ds[r - WARMUP_ROUNDS] = mb / ((t3 - t2) / 1e9);
                 }
             }
-            Arrays.sort(qs);
-            Arrays.sort(ds);
-            System.out.printf("%-14s %6.0f [%.0f-%.0f] %6.0f [%.0f-%.0f]%n", s, qs[ROUNDS / 2], qs[0], qs[ROUNDS - 1],
-                    ds[ROUNDS / 2], ds[0], ds[ROUNDS - 1]);
+            if (into != null && !java.util.Arrays.equals(into, stored(q))) {
+                throw new IllegalStateException(s + ": quantizeInto wrote other bytes than quantize stores");
+            }
+            System.out.printf("%-14s %-20s %-20s %-20s%n", s, spread(qs), into == null ? "-" : spread(is), spread(ds));
         }
+    }
+
+    /** A caller buffer for {@code codec.quantizeInto} of n values, or null if the codec has no such path. */
+    private static byte[] intoBuffer(Codec codec, int n) {
+        try {
+            return new byte[codec.intoBytes(n)];
+        } catch (UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    private static byte[] stored(QuantizedTensor q) {
+        java.nio.ByteBuffer b = q.arrays().get(0).data().duplicate();
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
+    }
+
+    /** "median [lowest-highest]" of sorted-in-place rounds. */
+    private static String spread(double[] v) {
+        Arrays.sort(v);
+        return String.format("%.0f [%.0f-%.0f]", v[v.length / 2], v[0], v[v.length - 1]);
     }
 }

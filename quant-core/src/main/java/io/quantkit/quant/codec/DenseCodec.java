@@ -48,60 +48,108 @@ public final class DenseCodec implements Codec {
     }
 
     @Override
+    public int intoBytes(long count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("count must be >= 0, got " + count);
+        }
+        long bytes = count * dtype.bytes();
+        if (count > CodecSupport.MAX_BUFFER_BYTES / dtype.bytes()) {
+            throw new IllegalArgumentException("tensor of " + count + " elements is too large for one heap buffer");
+        }
+        return (int) bytes;
+    }
+
+    @Override
     public QuantizedTensor quantize(Tensor source) {
         Shape shape = source.shape();
-        long n = shape.numel();
-        long bytes = n * dtype.bytes();
-        if (bytes > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("tensor of " + n + " elements is too large for one heap buffer");
+        byte[] out = new byte[intoBytes(shape.numel())];
+        write(source, out, 0);
+        return new Dense(scheme, shape, StoredArray.of("values", dtype, shape, CodecSupport.le(out)));
+    }
+
+    @Override
+    public void quantizeInto(Tensor source, ByteBuffer dst) {
+        long n = source.shape().numel();
+        int bytes = intoBytes(n);
+        if (dst.remaining() < bytes) {
+            throw new java.nio.BufferOverflowException();
         }
-        ByteBuffer out = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
-        float[] chunk = new float[(int) Math.min(n, CHUNK_VALUES)];
-        if (SIMD != null && dtype != DType.F32) { // the kernels write the codes straight into the output's array
+        int start = dst.position();
+        if (dst.hasArray()) {
+            write(source, dst.array(), dst.arrayOffset() + start);
+        } else { // a direct buffer: through a chunk of codes that stays in cache
+            float[] chunk = new float[(int) Math.min(n, CHUNK_VALUES)];
+            byte[] codes = new byte[chunk.length * dtype.bytes()];
             for (long pos = 0; pos < n; pos += chunk.length) {
                 int len = (int) Math.min(chunk.length, n - pos);
                 source.dequantize(pos, chunk, 0, len);
-                if (dtype == DType.BF16) {
-                    SIMD.bf16(chunk, 0, out.array(), 2 * (int) pos, len);
-                } else {
-                    SIMD.f16(chunk, 0, out.array(), 2 * (int) pos, len);
-                }
+                int m = quantizeInto(chunk, 0, len, codes, 0);
+                dst.put(start + (int) (pos * dtype.bytes()), codes, 0, m);
             }
-            return new Dense(scheme, shape, StoredArray.of("values", dtype, shape, out));
         }
-        short[] halves = dtype == DType.F32 ? null : new short[chunk.length];
-        java.nio.FloatBuffer fb = out.asFloatBuffer();
-        java.nio.ShortBuffer hb = out.asShortBuffer();
-        // bf16: the float bits reach an int[] through a native-order view (two bulk copies), where C2 vectorises
-        // the integer rounding; it does not vectorise Float.floatToRawIntBits in a loop
-        ByteBuffer scratch = dtype == DType.BF16 ? ByteBuffer.allocate(4 * chunk.length).order(ByteOrder.nativeOrder())
-                : null;
-        int[] bits = dtype == DType.BF16 ? new int[chunk.length] : null;
+        dst.position(start + bytes);
+    }
+
+    /** The codes of every element of {@code source} into {@code out} from {@code oo}, a chunk at a time. */
+    private void write(Tensor source, byte[] out, int oo) {
+        long n = source.shape().numel();
+        float[] chunk = new float[(int) Math.min(n, CHUNK_VALUES)];
         for (long pos = 0; pos < n; pos += chunk.length) {
             int len = (int) Math.min(chunk.length, n - pos);
             source.dequantize(pos, chunk, 0, len);
-            switch (dtype) {
-                case F32 -> fb.put(chunk, 0, len);
-                case BF16 -> {
-                    scratch.asFloatBuffer().put(0, chunk, 0, len);
-                    scratch.asIntBuffer().get(0, bits, 0, len);
-                    bf16Bits(bits, len);
-                    for (int i = 0; i < len; i++) {
-                        halves[i] = (short) bits[i];
+            quantizeInto(chunk, 0, len, out, oo + (int) (pos * dtype.bytes()));
+        }
+    }
+
+    /**
+     * The codes of {@code src[srcOff .. srcOff+count)}, little-endian, into {@code dst} from {@code dstOff}
+     * ({@code 4·count} bytes for f32, {@code 2·count} for bf16 and f16), as {@link #quantize} stores them; NaN and
+     * infinities are kept (bf16 and f16 quiet a NaN and keep its sign and top payload bits).
+     */
+    @Override
+    public int quantizeInto(float[] src, int srcOff, int count, byte[] dst, int dstOff) {
+        int bytes = intoBytes(count);
+        java.util.Objects.checkFromIndexSize(srcOff, count, src.length);
+        java.util.Objects.checkFromIndexSize(dstOff, bytes, dst.length);
+        switch (dtype) {
+            case F32 -> ByteBuffer.wrap(dst, dstOff, bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
+                    .put(src, srcOff, count);
+            case BF16 -> {
+                if (SIMD != null) {
+                    SIMD.bf16(src, srcOff, dst, dstOff, count);
+                } else {
+                    for (int i = 0; i < count; i++) {
+                        putShortLE(dst, dstOff + 2 * i, bf16Bits(Float.floatToRawIntBits(src[srcOff + i])));
                     }
-                    hb.put(halves, 0, len);
                 }
-                default -> {
-                    for (int i = 0; i < len; i++) {
-                        halves[i] = Fp16.fromFloat(chunk[i]);
+            }
+            default -> {
+                if (SIMD != null) {
+                    SIMD.f16(src, srcOff, dst, dstOff, count);
+                } else {
+                    for (int i = 0; i < count; i++) {
+                        putShortLE(dst, dstOff + 2 * i, Fp16.fromFloat(src[srcOff + i]));
                     }
-                    hb.put(halves, 0, len);
                 }
             }
         }
-        out.position((int) bytes);
-        out.flip();
-        return new Dense(scheme, shape, StoredArray.of("values", dtype, shape, out));
+        return bytes;
+    }
+
+    private static void putShortLE(byte[] b, int p, int v) {
+        b[p] = (byte) v;
+        b[p + 1] = (byte) (v >> 8);
+    }
+
+    /**
+     * {@code Bf16.fromFloat(intBitsToFloat(b))} in the low 16 bits: the same rounding (nearest, ties to even; a NaN
+     * keeps its sign and top payload and gets the quiet bit) without a branch.
+     */
+    static int bf16Bits(int b) {
+        int rounded = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+        int quietNaN = (b >>> 16) | 0x0040;
+        int isNaN = (0x7f800000 - (b & 0x7fffffff)) >> 31; // all ones when |b| > 0x7f800000
+        return rounded ^ ((rounded ^ quietNaN) & isNaN);
     }
 
     /**
@@ -111,11 +159,7 @@ public final class DenseCodec implements Codec {
      */
     static void bf16Bits(int[] bits, int n) {
         for (int i = 0; i < n; i++) {
-            int b = bits[i];
-            int rounded = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
-            int quietNaN = (b >>> 16) | 0x0040;
-            int isNaN = (0x7f800000 - (b & 0x7fffffff)) >> 31; // all ones when |b| > 0x7f800000
-            bits[i] = rounded ^ ((rounded ^ quietNaN) & isNaN);
+            bits[i] = bf16Bits(bits[i]);
         }
     }
 

@@ -101,6 +101,7 @@ public final class GgmlCodec implements Codec {
      *
      * @throws java.nio.BufferOverflowException if {@code dst} has fewer bytes remaining than the blocks need
      */
+    @Override
     public void quantizeInto(Tensor source, ByteBuffer dst) {
         Shape shape = source.shape();
         long total = checkedBytes(shape);
@@ -131,33 +132,68 @@ public final class GgmlCodec implements Codec {
                 continue;
             }
             int outPos = inPlace ? base + at : 0;
-            boolean finite;
-            boolean overflow;
-            if (bits != null) {
-                source.copyBf16Bits(pos, bits, 0, len);
-                finite = format.quantizeBf16(bits, 0, chunk, out, outPos, blocks);
-                overflow = finite && hasInfiniteScale(out, outPos, blocks);
-                if (!finite || overflow) {
-                    BlockFormat.bf16ToFloat(bits, 0, chunk, 0, len); // the values, for the message
-                }
-            } else {
+            if (bits == null) {
                 source.dequantize(pos, chunk, 0, len);
-                finite = format.quantize(chunk, 0, out, outPos, blocks);
-                overflow = finite && hasInfiniteScale(out, outPos, blocks);
-            }
-            if (!finite) { // the scale scans found a NaN or infinity
-                int bad = GgmlQuants.firstNonFinite(chunk, 0, len);
-                throw new IllegalArgumentException(scheme + " cannot quantize " + chunk[bad] + " at index "
-                        + (pos + bad) + ": input must be finite");
-            }
-            if (overflow) {
-                checkScales(out, outPos, blocks, chunk, pos);
+                blocks(chunk, 0, blocks, out, outPos, pos);
+            } else {
+                source.copyBf16Bits(pos, bits, 0, len);
+                if (!format.quantizeBf16(bits, 0, chunk, out, outPos, blocks)
+                        || hasInfiniteScale(out, outPos, blocks)) {
+                    // a NaN/Inf or an overflowing scale: the float path gives the same result and reports it
+                    BlockFormat.bf16ToFloat(bits, 0, chunk, 0, len);
+                    blocks(chunk, 0, blocks, out, outPos, pos);
+                }
             }
             if (!inPlace) {
                 dst.put(start + at, out, 0, blocks * bb);
             }
         }
         dst.position(start + (int) total);
+    }
+
+    @Override
+    public int intoBytes(long count) {
+        int bs = type.blockSize();
+        if (count < 0 || count % bs != 0) {
+            throw new IllegalArgumentException(scheme + " quantizes whole blocks of " + bs + " values; " + count
+                    + " is not a multiple of " + bs);
+        }
+        long bytes = count / bs * type.blockBytes();
+        if (bytes > MAX_BYTES) {
+            throw new IllegalArgumentException(scheme + " tensor of " + bytes + " bytes exceeds the maximum ("
+                    + MAX_BYTES + ")");
+        }
+        return (int) bytes;
+    }
+
+    /**
+     * The blocks of {@code src[srcOff .. srcOff+count)} into {@code dst} from {@code dstOff}: the bytes of
+     * {@link #quantize} for any tensor holding these values in rows of whole blocks, byte-identical to ggml's
+     * {@code quantize_row_*_ref}. Rejects NaN/Inf and a block whose fp16 scale would overflow with the messages of
+     * {@link #quantize} (indexes counted from {@code srcOff}).
+     */
+    @Override
+    public int quantizeInto(float[] src, int srcOff, int count, byte[] dst, int dstOff) {
+        int bytes = intoBytes(count);
+        java.util.Objects.checkFromIndexSize(srcOff, count, src.length);
+        java.util.Objects.checkFromIndexSize(dstOff, bytes, dst.length);
+        blocks(src, srcOff, count / type.blockSize(), dst, dstOff, 0);
+        return bytes;
+    }
+
+    /**
+     * {@code blocks} blocks of {@code x[xo..]} into {@code y[yo..]} with the checks of {@link #quantize}; element
+     * {@code xo} has index {@code first} in the messages.
+     */
+    private void blocks(float[] x, int xo, int blocks, byte[] y, int yo, long first) {
+        if (!format.quantize(x, xo, y, yo, blocks)) { // the scale scans found a NaN or infinity
+            int bad = GgmlQuants.firstNonFinite(x, xo, blocks * type.blockSize());
+            throw new IllegalArgumentException(scheme + " cannot quantize " + x[xo + bad] + " at index "
+                    + (first + bad) + ": input must be finite");
+        }
+        if (hasInfiniteScale(y, yo, blocks)) {
+            checkScales(y, yo, blocks, x, xo, first);
+        }
     }
 
     /** The vector kernels of the fused bf16 loops, or null (scalar loops only). */
@@ -191,7 +227,7 @@ public final class GgmlCodec implements Codec {
                     throw new IllegalArgumentException(scheme + " cannot quantize " + vals[bad] + " at index "
                             + (first + bad) + ": input must be finite");
                 }
-                checkScales(one, 0, 1, vals, first);
+                checkScales(one, 0, 1, vals, 0, first);
             }
             dst.put(at + bb * done, one, 0, bb);
             done++;
@@ -211,8 +247,8 @@ public final class GgmlCodec implements Codec {
         return false;
     }
 
-    /** Rejects blocks whose fp16 scale (or Q4_1 minimum) overflowed to infinity. */
-    private void checkScales(byte[] out, int outPos, int blocks, float[] chunk, long pos) {
+    /** Rejects blocks whose fp16 scale (or Q4_1 minimum) overflowed to infinity; block 0 starts at chunk[co]. */
+    private void checkScales(byte[] out, int outPos, int blocks, float[] chunk, int co, long pos) {
         int[] offsets = halfScaleOffsets;
         int bb = type.blockBytes();
         int bs = type.blockSize();
@@ -222,7 +258,7 @@ public final class GgmlCodec implements Codec {
                 if ((h & 0x7fff) == 0x7c00) {
                     float amax = 0;
                     for (int j = 0; j < bs; j++) {
-                        amax = Math.max(amax, Math.abs(chunk[b * bs + j]));
+                        amax = Math.max(amax, Math.abs(chunk[co + b * bs + j]));
                     }
                     throw new IllegalArgumentException(scheme + " cannot store the block starting at index "
                             + (pos + (long) b * bs) + ": its fp16 scale overflows (largest |x| there is " + amax

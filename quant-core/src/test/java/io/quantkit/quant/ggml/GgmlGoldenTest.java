@@ -63,6 +63,12 @@ class GgmlGoldenTest {
             byte[] got = new byte[stored.remaining()];
             stored.get(got);
             assertBytes(c.q(), got, type + " codec");
+            // the codec's caller-buffer path, at offsets into larger arrays
+            float[] padded = new float[n + 3];
+            System.arraycopy(c.x(), 0, padded, 3, n);
+            byte[] into = new byte[c.q().length + 7];
+            assertEquals(c.q().length, Codecs.forScheme(Scheme.of(kind)).quantizeInto(padded, 3, n, into, 5));
+            assertBytes(c.q(), java.util.Arrays.copyOfRange(into, 5, 5 + c.q().length), type + " quantizeInto");
             assertEquals(Shape.of(c.rows(), (long) c.cols() / type.blockSize() * type.blockBytes()),
                     qt.arrays().get(0).shape());
         }
