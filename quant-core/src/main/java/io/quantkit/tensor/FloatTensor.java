@@ -2,7 +2,10 @@ package io.quantkit.tensor;
 
 import java.util.Objects;
 
-/** A dense float32 tensor over a heap array. Immutable: the array is copied in and never handed out. */
+/**
+ * A dense float32 tensor over a heap array. Immutable: the array is copied in ({@link #of}) and handed out only to a
+ * {@link Tensor.FloatRun} that reads it ({@link #readFloats}).
+ */
 public final class FloatTensor implements Tensor {
     private final Shape shape;
     private final float[] data;
@@ -44,6 +47,14 @@ public final class FloatTensor implements Tensor {
     @Override
     public void dequantize(long from, float[] dst, int off, int len) {
         System.arraycopy(data, Math.toIntExact(from), dst, off, len);
+    }
+
+    /** Calls {@code run} on this tensor's own array (no copy); the array is not handed out otherwise. */
+    @Override
+    public boolean readFloats(long from, int len, FloatRun run) {
+        Objects.checkFromIndexSize(from, len, data.length);
+        run.read(data, (int) from, len);
+        return true;
     }
 
     @Override

@@ -50,6 +50,22 @@ public interface Tensor {
         return null;
     }
 
+    /** Reads a run of float32 elements where they are stored: {@code a[off .. off+len)}. */
+    @FunctionalInterface
+    interface FloatRun {
+        void read(float[] a, int off, int len);
+    }
+
+    /**
+     * If this tensor holds elements {@code [from, from+len)} as float32 in a heap array: calls {@code run} once with
+     * that array and range, without a copy, and returns true; otherwise calls nothing and returns false. {@code run}
+     * must only read the array and not keep it. Lets a codec quantize a float tensor without first copying it out
+     * (what {@link #dequantize} does); whatever {@code run} throws propagates.
+     */
+    default boolean readFloats(long from, int len, FloatRun run) {
+        return false;
+    }
+
     /** All elements as a new float array; throws if there are more than {@code Integer.MAX_VALUE - 8}. */
     default float[] toFloatArray() {
         long n = shape().numel();

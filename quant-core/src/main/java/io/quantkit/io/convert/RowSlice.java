@@ -47,6 +47,11 @@ final class RowSlice implements Tensor {
     }
 
     @Override
+    public boolean readFloats(long from, int len, FloatRun run) {
+        return src.readFloats(base + from, len, run);
+    }
+
+    @Override
     public long storageBytes() {
         return shape.numel() * src.storageBytes() / Math.max(1, src.shape().numel());
     }

@@ -90,9 +90,15 @@ public final class DenseCodec implements Codec {
         dst.position(start + bytes);
     }
 
-    /** The codes of every element of {@code source} into {@code out} from {@code oo}, a chunk at a time. */
+    /**
+     * The codes of every element of {@code source} into {@code out} from {@code oo}: read in place where the tensor
+     * holds float32 in an array, otherwise a chunk at a time.
+     */
     private void write(Tensor source, byte[] out, int oo) {
-        long n = source.shape().numel();
+        long n = source.shape().numel(); // intoBytes(n) fits an int, so n does
+        if (source.readFloats(0, (int) n, (a, off, len) -> quantizeInto(a, off, len, out, oo))) {
+            return;
+        }
         float[] chunk = new float[(int) Math.min(n, CHUNK_VALUES)];
         for (long pos = 0; pos < n; pos += chunk.length) {
             int len = (int) Math.min(chunk.length, n - pos);
@@ -136,9 +142,12 @@ public final class DenseCodec implements Codec {
         return bytes;
     }
 
+    /** One little-endian 16-bit store (C2 emits a single {@code mov}, not two byte stores). */
+    private static final java.lang.invoke.VarHandle SHORT_LE =
+            java.lang.invoke.MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
     private static void putShortLE(byte[] b, int p, int v) {
-        b[p] = (byte) v;
-        b[p + 1] = (byte) (v >> 8);
+        SHORT_LE.set(b, p, (short) v);
     }
 
     /**

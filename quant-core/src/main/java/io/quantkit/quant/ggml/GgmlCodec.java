@@ -111,13 +111,19 @@ public final class GgmlCodec implements Codec {
         int bs = type.blockSize();
         int bb = type.blockBytes();
         long n = shape.numel();
-        int chunkLen = (int) Math.min(n, CHUNK_VALUES - CHUNK_VALUES % bs);
-        float[] chunk = new float[chunkLen];
         int start = dst.position();
         // a heap buffer is written in place; a direct one through a block buffer that stays in cache
         boolean inPlace = dst.hasArray();
-        byte[] out = inPlace ? dst.array() : new byte[chunkLen / bs * bb];
         int base = inPlace ? dst.arrayOffset() + start : 0;
+        // float32 held in an array, into a heap buffer: quantized where both lie, without a chunk copy
+        if (inPlace && n <= Integer.MAX_VALUE
+                && source.readFloats(0, (int) n, (a, off, len) -> blocks(a, off, len / bs, dst.array(), base, 0))) {
+            dst.position(start + (int) total);
+            return;
+        }
+        int chunkLen = (int) Math.min(n, CHUNK_VALUES - CHUNK_VALUES % bs);
+        float[] chunk = new float[chunkLen];
+        byte[] out = inPlace ? dst.array() : new byte[chunkLen / bs * bb];
         // bf16 input: the raw bit patterns go to the format's fused loop (no float conversion pass), or to the
         // vector kernel straight from the source's bytes where it has one for this type
         short[] bits = n > 0 && source.copyBf16Bits(0, new short[0], 0, 0) ? new short[chunkLen] : null;
