@@ -2,6 +2,7 @@ package io.quantkit.quant;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -277,11 +278,11 @@ class CodecIntoTest {
             Shape shape = Shape.of(dims);
             float[] x = sample(rnd, (int) shape.numel(), b);
             Tensor t = FloatTensor.of(shape, x);
-            QuantizedTensor q = c.quantize(t);
-            ByteBuffer s = q.arrays().get(0).data().duplicate();
-            byte[] want = new byte[s.remaining()];
-            s.get(want);
+            byte[] want = bytesOf(c.quantize(t));
             assertBytes(stored(c, x), want, kind + " shape " + shape + ": a matrix stores its flat row's bytes");
+            // a tensor that does not lend its array (read through dequantize, a chunk at a time)
+            QuantizedTensor copied = c.quantize(new Copied(t));
+            assertBytes(want, bytesOf(copied), kind + " shape " + shape + " through dequantize");
             ByteBuffer heap = ByteBuffer.allocate(want.length + 20).position(3).slice().position(5);
             ByteBuffer direct = ByteBuffer.allocateDirect(want.length + 20).position(5);
             for (ByteBuffer dst : new ByteBuffer[] {heap, direct}) {
@@ -293,6 +294,59 @@ class CodecIntoTest {
                         + " seed " + seed);
             }
         }
+    }
+
+    /** A float tensor read only through {@link Tensor#dequantize} (no {@link Tensor#readFloats}). */
+    private static final class Copied implements Tensor {
+        private final Tensor t;
+
+        Copied(Tensor t) {
+            this.t = t;
+        }
+
+        @Override
+        public Shape shape() {
+            return t.shape();
+        }
+
+        @Override
+        public String format() {
+            return t.format();
+        }
+
+        @Override
+        public float getFloat(long index) {
+            return t.getFloat(index);
+        }
+
+        @Override
+        public void dequantize(long from, float[] dst, int off, int len) {
+            t.dequantize(from, dst, off, len);
+        }
+
+        @Override
+        public long storageBytes() {
+            return t.storageBytes();
+        }
+    }
+
+    @Test
+    void aFloatTensorLendsExactlyTheRequestedRange() {
+        float[] x = {1, 2, 3, 4, 5};
+        FloatTensor t = FloatTensor.of(Shape.of(5), x);
+        float[][] seen = new float[1][];
+        assertTrue(t.readFloats(1, 3, (a, off, len) -> seen[0] = Arrays.copyOfRange(a, off, off + len)));
+        assertArrayEquals(new float[] {2, 3, 4}, seen[0]);
+        assertThrows(IndexOutOfBoundsException.class, () -> t.readFloats(3, 3, (a, off, len) -> { }));
+        assertThrows(IndexOutOfBoundsException.class, () -> t.readFloats(-1, 1, (a, off, len) -> { }));
+        assertFalse(new Copied(t).readFloats(0, 5, (a, off, len) -> fail("called")));
+    }
+
+    private static byte[] bytesOf(QuantizedTensor q) {
+        ByteBuffer b = q.arrays().get(0).data().duplicate();
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
     }
 
     private static void assertBytes(byte[] expected, byte[] actual, String what) {
