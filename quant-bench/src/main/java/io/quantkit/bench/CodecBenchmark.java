@@ -28,8 +28,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * 3125 × 1280 = 4,000,000 float32 values (16 MB). One operation = one MB of float32 input, so JMH's score in
  * ops/s is MB/s (10^6 bytes per second).
  *
+ * <p>{@code quantize} is {@link Codec#quantize} (allocates the stored array); {@code quantizeInto} is
+ * {@link Codec#quantizeInto(float[], int, int, byte[], int)} of the same values into one reused caller array, the
+ * comparable of ggml's {@code quantize_row_*}; {@code dequantize} decodes into a reused {@code float[]}.
+ *
  * <p>{@link BenchMain} runs only the schemes whose codec exists; run directly, a scheme without a codec fails its
- * setup with UnsupportedOperationException and JMH moves on.
+ * setup with UnsupportedOperationException and JMH moves on. So does {@code quantizeInto} for a scheme stored in
+ * more than one array (no caller-buffer path: {@link Into}'s setup throws).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -48,6 +53,7 @@ public class CodecBenchmark {
     public String scheme;
 
     private Codec codec;
+    private float[] values;
     private FloatTensor input;
     private QuantizedTensor quantized;
     private float[] out;
@@ -60,6 +66,7 @@ public class CodecBenchmark {
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) (rnd.nextGaussian() * 0.02);
         }
+        values = x;
         input = FloatTensor.wrap(Shape.of(ROWS, COLS), x);
         quantized = codec.quantize(input);
         out = new float[x.length];
@@ -69,6 +76,24 @@ public class CodecBenchmark {
     @OperationsPerInvocation(MEGABYTES)
     public QuantizedTensor quantize() {
         return codec.quantize(input);
+    }
+
+    /** The caller's buffer of {@code quantizeInto}; its setup throws for a scheme without that path. */
+    @State(Scope.Benchmark)
+    public static class Into {
+        byte[] dst;
+
+        @Setup
+        public void setup(CodecBenchmark b) {
+            dst = new byte[b.codec.intoBytes(b.values.length)]; // UnsupportedOperationException: not one array
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(MEGABYTES)
+    public byte[] quantizeInto(Into into) {
+        codec.quantizeInto(values, 0, values.length, into.dst, 0);
+        return into.dst;
     }
 
     @Benchmark
