@@ -12,7 +12,6 @@ import io.quantkit.io.TensorInfo;
 import io.quantkit.io.gguf.GgufMetadata;
 import io.quantkit.quant.ggml.GgmlType;
 import io.quantkit.io.gguf.GgufWriter;
-import io.quantkit.quant.ggml.GgmlCodec;
 import io.quantkit.io.safetensors.SafetensorsWriter;
 import io.quantkit.quant.Codecs;
 import io.quantkit.quant.QuantizedTensor;
@@ -546,11 +545,11 @@ public final class Converter {
                     if (s.chunked) {
                         Tensor part = s.rows() == 1 ? v : new RowSlice(v, j.rowFrom(), j.rowCount());
                         GgmlType g = ggufType(s.scheme);
-                        if (g != null && g.blockSize() > 1) {
+                        if (g != null) { // stored as one array in element order: into a pooled buffer
                             long bytes = g.tensorBytes(part.shape().rowLength(), part.shape().numel());
                             if (bytes <= BufferPool.MAX_POOLED) {
                                 ByteBuffer b = pool.take((int) bytes);
-                                ((GgmlCodec) Codecs.forScheme(s.scheme)).quantizeInto(part, b);
+                                Codecs.forScheme(s.scheme).quantizeInto(part, b);
                                 b.flip();
                                 return new Piece(List.of(b), null, null, b);
                             }
