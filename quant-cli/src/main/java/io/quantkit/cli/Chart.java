@@ -209,7 +209,10 @@ public final class Chart {
         x.setAutoRangeIncludesZero(false);
         ValueAxis y;
         if (logY) {
-            y = new LogAxis(yLabel);
+            LogAxis ly = new LogAxis(yLabel);
+            ly.setNumberFormatOverride(new java.text.DecimalFormat("0.##",
+                    java.text.DecimalFormatSymbols.getInstance(java.util.Locale.ROOT))); // 3.98, not 10^0.6
+            y = ly;
         } else {
             NumberAxis ny = new NumberAxis(yLabel);
             ny.setAutoRangeIncludesZero(kind == Kind.HISTOGRAM);

@@ -98,7 +98,10 @@ public final class TrainingCurves implements Trainer.Listener {
         if (!eval.isEmpty()) {
             loss.series("evaluation", eval);
         }
-        Chart p = Chart.xy(title + ": evaluation perplexity", "step", "perplexity").lines(true).series("evaluation", ppl);
+        List<Double> all = new ArrayList<>(references.values());
+        ppl.forEach(q -> all.add(q.y()));
+        Chart p = Chart.xy(title + ": evaluation perplexity", "step", "perplexity").lines(true)
+                .logY(spansOrdersOfMagnitude(all)).series("evaluation", ppl);
         if (!steps.isEmpty()) {
             int first = steps.get(0).step();
             int last = steps.get(steps.size() - 1).step();
@@ -108,5 +111,21 @@ public final class TrainingCurves implements Trainer.Listener {
             }
         }
         Chart.stacked(png, 900, 450, loss, p);
+    }
+
+    /**
+     * Whether the perplexity chart needs a logarithmic axis: its finite positive values span more than a factor of
+     * 10 (a PTQ reference of 1,137 beside a curve near 8 flattens the curve to a line on a linear axis).
+     */
+    static boolean spansOrdersOfMagnitude(List<Double> values) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = 0;
+        for (double v : values) {
+            if (Double.isFinite(v) && v > 0) {
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+        }
+        return hi > 10 * lo;
     }
 }
