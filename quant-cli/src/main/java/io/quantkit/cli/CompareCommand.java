@@ -80,8 +80,9 @@ import picocli.CommandLine.Spec;
             "          kld (mean), kld_median, kld_max, top1 (percent),",
             "          seconds, fallbacks: [\"tensor=scheme\"], skipped (null or reason),",
             "          activations (null: float32 inputs; else e.g. int8:observer=kl,smooth=0.5),",
-            "          method (rtn, gptq, imatrix, mse, joined by +)}],",
-            "  profile (null or the --calibration profile path),",
+            "          method (rtn, gptq, imatrix, mse, joined by +; gptq-seq, gptq-seqq:",
+            "          with --sequential's statistics and targets)}],",
+            "  profile (null or the --calibration profile path), sequential (--sequential given),",
             "  plan (null, or with --target-bpw: {target_bpw, budget_bytes, bytes,",
             "        predicted_kld, recipe, tensors: [{name, scheme, method, bytes,",
             "        delta_kld}]}),",
@@ -127,6 +128,22 @@ final class CompareCommand implements Callable<Integer> {
             description = "With --target-bpw: how many of the --calibration-data sequences measure each candidate's "
                     + "ΔKLD (at most --samples; default: ${DEFAULT-VALUE}).")
     int planSequences;
+
+    @Option(names = "--sequential", description = "With --calibration and --calibration-data: sequential "
+            + "calibration. Each row's weights are quantized in forward order (per block q/k/v, attn_output, "
+            + "gate/up, ffn_down; then the classifier), and each calibrated weight's statistics come from the "
+            + "--samples calibration sequences run through the model with the earlier weights already quantized "
+            + "(one pass per stage) instead of the profile's float-model statistics. Applies to every calibrated "
+            + "row (q4_0 too); the method column says gptq-seq (or gptq-seqq). --target-bpw's sensitivities still "
+            + "use the profile.")
+    boolean sequential;
+
+    @Option(names = "--sequential-targets", paramLabel = "T", defaultValue = "float",
+            description = "With --sequential, what each weight W is fitted to: float (the float model's layer output "
+                    + "W·x on the same token: GPTQ on E[x̂ x̂ᵀ] aims at W·E[x x̂ᵀ]·E[x̂ x̂ᵀ]⁻¹, damped; method "
+                    + "gptq-seq) or quantized (W·x̂ on the quantized model's input x̂, as the GPTQ reference "
+                    + "implementation; gptq-seqq) (default: ${DEFAULT-VALUE}).")
+    String sequentialTargets;
 
     @Option(names = "--force", description = "Replace an existing --plan-out file.")
     boolean force;
@@ -219,6 +236,14 @@ final class CompareCommand implements Callable<Integer> {
         } else if (planOut != null) {
             throw new ParameterException(spec.commandLine(), "--plan-out goes with --target-bpw");
         }
+        if (!sequentialTargets.equals("quantized") && !sequentialTargets.equals("float")) {
+            throw new ParameterException(spec.commandLine(), "--sequential-targets: unknown '" + sequentialTargets
+                    + "' (float, quantized)");
+        }
+        if (sequential && (!calibration.given() || calibrationData == null)) {
+            throw new ParameterException(spec.commandLine(), "--sequential needs --calibration PROFILE and "
+                    + "--calibration-data TEXT");
+        }
         calibration.method(); // bad usage before any work
         MixedPrecision.Candidates candidates;
         try {
@@ -235,9 +260,9 @@ final class CompareCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--activations with an observer or smooth= needs "
                     + "--calibration-data TEXT");
         }
-        if (calibrationData != null && !needsCalibration && targetBpw == null) {
+        if (calibrationData != null && !needsCalibration && targetBpw == null && !sequential) {
             throw new ParameterException(spec.commandLine(), "--calibration-data is only used by --activations with an "
-                    + "observer or smooth=, and by --target-bpw");
+                    + "observer or smooth=, by --target-bpw and by --sequential");
         }
         if (samples < 1) {
             throw new ParameterException(spec.commandLine(), "--samples (" + samples + ") must be at least 1");
@@ -352,6 +377,9 @@ final class CompareCommand implements Callable<Integer> {
                         candidates == MixedPrecision.Candidates.MIXED ? "" : " " + candidates.cliName()),
                         Recipe.parse(mixed.recipe("plan"))));
             }
+            if (sequential) {
+                quantizer = quantizer.sequential(calib, sequentialTargets.equals("float"));
+            }
             Comparison.Report report = Comparison.run(w, plan, variants, acts, calib, pool, listener(err), quantizer,
                     new Comparison.Parallelism(parallel, -1));
             if (output.json()) {
@@ -359,6 +387,7 @@ final class CompareCommand implements Callable<Integer> {
                 j.put("calibration", calibInfo);
                 j.put("profile", calibration.given() ? calibration.profile.toString() : null);
                 j.put("plan", mixed == null ? null : planJson(mixed));
+                j.put("sequential", sequential);
                 Json.print(out, j);
             } else {
                 if (mixed != null) {

@@ -301,4 +301,83 @@ class CalibratedCommandsTest {
                 dir.resolve("p3.recipe").toString()).assertBadInput();
         assertTrue(e.contains("unknown plan candidates 'int3'"), e);
     }
+
+    private static JsonNode untimed(JsonNode j) {
+        JsonNode copy = j.deepCopy();
+        strip(copy);
+        return copy;
+    }
+
+    private static void strip(JsonNode n) {
+        if (n instanceof ObjectNode o) {
+            o.remove("seconds");
+        }
+        n.forEach(CalibratedCommandsTest::strip);
+    }
+
+    /**
+     * compare with the profile, and with {@code sequential} --sequential on the profile's own sequences (6 of 48
+     * tokens, seed 3, from the same text).
+     */
+    private static CliRun calibratedCompare(boolean sequential, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of("compare", model, "--tokenizer", tok, "--data", text,
+                "--max-bytes", "3000", "--ctx", "48", "--calibration", profile, "--json"));
+        if (sequential) {
+            args.addAll(List.of("--sequential", "--calibration-data", text, "--samples", "6", "--seed", "3"));
+        }
+        args.addAll(List.of(more));
+        return CliRun.of(args.toArray(new String[0]));
+    }
+
+    @Test
+    void sequentialCalibrationTakesEachStagesStatisticsFromTheModelQuantizedSoFar() throws Exception {
+        // only the first stage quantized: its input is the float model's, on the profile's sequences, so the row is
+        // the ordinary calibrated one, bit for bit
+        Path first = dir.resolve("first.recipe");
+        Files.writeString(first, "blk.0.attn_*.weight int4:group=32 gptq\n");
+        JsonNode seq = calibratedCompare(true, "--recipe", first.toString()).json();
+        JsonNode plain = calibratedCompare(false, "--recipe", first.toString()).json();
+        JsonNode a = seq.get("rows").get(0);
+        JsonNode b = plain.get("rows").get(0);
+        assertEquals("gptq-seq", a.get("method").asText(), a.toString());
+        assertEquals("gptq", b.get("method").asText(), b.toString());
+        assertTrue(seq.get("sequential").asBoolean() && !plain.get("sequential").asBoolean());
+        // q, k, v are one stage; attn_output is quantized after them, with their error in its input
+        assertEquals(b.get("bytes").asLong(), a.get("bytes").asLong());
+        assertNotEquals(b.get("ppl").asDouble(), a.get("ppl").asDouble(), "attn_output saw the quantized q/k/v");
+        Path qkv = dir.resolve("qkv.recipe");
+        Files.writeString(qkv, "blk.0.attn_q.weight int4:group=32 gptq\nblk.0.attn_k.weight int4:group=32 gptq\n"
+                + "blk.0.attn_v.weight int4:group=32 gptq\n");
+        JsonNode s1 = calibratedCompare(true, "--recipe", qkv.toString()).json().get("rows").get(0);
+        JsonNode p1 = calibratedCompare(false, "--recipe", qkv.toString()).json().get("rows").get(0);
+        assertEquals(p1.get("ppl").asDouble(), s1.get("ppl").asDouble(), 0.0, "the first stage: float inputs");
+        assertEquals(p1.get("sqnr_db").asDouble(), s1.get("sqnr_db").asDouble(), 0.0);
+        assertEquals(p1.get("kld").asDouble(), s1.get("kld").asDouble(), 0.0);
+        // every weight: the same bytes, other codes; the same figures on 1 and 2 threads
+        CliRun one = calibratedCompare(true, "--schemes", "int4:group=32,q4_0", "--threads", "1");
+        CliRun two = calibratedCompare(true, "--schemes", "int4:group=32,q4_0", "--threads", "2");
+        assertEquals(untimed(one.json()), untimed(two.json()), "--threads 1 and 2");
+        JsonNode all = one.json().get("rows");
+        JsonNode ref = calibratedCompare(false, "--schemes", "int4:group=32,q4_0").json().get("rows");
+        for (int i = 0; i < 2; i++) {
+            assertEquals(ref.get(i).get("bytes").asLong(), all.get(i).get("bytes").asLong());
+            assertNotEquals(ref.get(i).get("ppl").asDouble(), all.get(i).get("ppl").asDouble());
+            assertTrue(all.get(i).get("method").asText().matches("gptq-seq(\\+.*)?"), all.get(i).toString());
+        }
+        // the reference's targets (the float weight on the quantized inputs) are another row, reported as gptq-seqq
+        JsonNode q = calibratedCompare(true, "--schemes", "int4:group=32", "--sequential-targets", "quantized").json()
+                .get("rows").get(0);
+        assertEquals("gptq-seqq+mse", q.get("method").asText(), q.toString());
+        assertEquals(ref.get(0).get("bytes").asLong(), q.get("bytes").asLong());
+        assertNotEquals(all.get(0).get("ppl").asDouble(), q.get("ppl").asDouble());
+        // bad usage: one line, exit 2
+        String e = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--schemes", "int4",
+                "--calibration", profile, "--sequential").assertBadInput();
+        assertTrue(e.contains("--sequential needs --calibration PROFILE and --calibration-data TEXT"), e);
+        e = CliRun.of("compare", model, "--tokenizer", tok, "--data", text, "--schemes", "int4",
+                "--calibration-data", text, "--sequential").assertBadInput();
+        assertTrue(e.contains("--sequential needs"), e);
+        e = calibratedCompare(true, "--schemes", "int4", "--sequential-targets", "both").assertBadInput();
+        assertTrue(e.contains("--sequential-targets: unknown 'both' (float, quantized)"), e);
+    }
 }

@@ -6,6 +6,9 @@ import io.quantkit.quant.Scheme;
 import io.quantkit.quant.SchemeKind;
 import io.quantkit.tensor.Shape;
 import io.quantkit.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -26,16 +29,61 @@ public final class CalibratedConversion implements Converter.TensorQuantizer {
     private final CalibrationProfile profile;
     private final Method defaultMethod;
     private final boolean actOrder;
+    private final List<int[]> sequences; // empty: the profile's statistics; else sequential calibration on these
+    private final boolean floatTargets;
 
-    private CalibratedConversion(CalibrationProfile profile, Method defaultMethod, boolean actOrder) {
+    private CalibratedConversion(CalibrationProfile profile, Method defaultMethod, boolean actOrder,
+                                 List<int[]> sequences, boolean floatTargets) {
+        this.floatTargets = floatTargets;
         this.profile = Objects.requireNonNull(profile, "profile");
         this.defaultMethod = Objects.requireNonNull(defaultMethod, "defaultMethod");
         this.actOrder = actOrder;
+        List<int[]> copy = new ArrayList<>();
+        for (int[] s : sequences) {
+            copy.add(s.clone());
+        }
+        this.sequences = Collections.unmodifiableList(copy);
     }
 
     /** A quantizer using {@code profile}, with {@code defaultMethod} where a rule names none. */
     public static CalibratedConversion of(CalibrationProfile profile, Method defaultMethod, boolean actOrder) {
-        return new CalibratedConversion(profile, defaultMethod, actOrder);
+        return new CalibratedConversion(profile, defaultMethod, actOrder, List.of(), false);
+    }
+
+    /**
+     * The same quantizer for sequential calibration ({@link SequentialCalibration}): a caller that quantizes a whole
+     * model (compare's rows) takes each staged weight's statistics from {@code sequences} run through the model with
+     * the earlier weights quantized, and passes them to {@link #quantize(String, Tensor, Scheme, String, TensorStats)};
+     * the profile still decides which weights have statistics, and gives the token embedding's. With
+     * {@code floatTargets} the caller also aims each weight at the float model's layer output
+     * ({@link SequentialCalibration.Paired#target}) instead of at the quantized inputs times the float weight.
+     *
+     * @throws IllegalArgumentException when {@code sequences} is empty
+     */
+    public CalibratedConversion sequential(List<int[]> sequences, boolean floatTargets) {
+        if (sequences.isEmpty()) {
+            throw new IllegalArgumentException("sequential calibration needs calibration sequences");
+        }
+        return new CalibratedConversion(profile, defaultMethod, actOrder, sequences, floatTargets);
+    }
+
+    /** Whether sequential calibration aims at the float model's layer outputs ({@link #sequential(List, boolean)}). */
+    public boolean floatTargets() {
+        return floatTargets;
+    }
+
+    /** Whether this quantizer asks for sequential calibration ({@link #sequential(List, boolean)}). */
+    public boolean isSequential() {
+        return !sequences.isEmpty();
+    }
+
+    /** The sequences of sequential calibration (empty when not sequential); the arrays are copies. */
+    public List<int[]> sequences() {
+        List<int[]> out = new ArrayList<>();
+        for (int[] s : sequences) {
+            out.add(s.clone());
+        }
+        return out;
     }
 
     /** Whether calibrated methods can write {@code scheme} for rows of {@code cols}. */
@@ -77,8 +125,16 @@ public final class CalibratedConversion implements Converter.TensorQuantizer {
 
     @Override
     public QuantizedTensor quantize(String name, Tensor tensor, Scheme scheme, String method) {
+        return quantize(name, tensor, scheme, method, profile.stats(name));
+    }
+
+    /**
+     * As {@link #quantize(String, Tensor, Scheme, String)} with {@code stats} in place of the profile's (null: none;
+     * sequential calibration passes the statistics it measured).
+     */
+    public QuantizedTensor quantize(String name, Tensor tensor, Scheme scheme, String method, TensorStats stats) {
         Method m = method.equals(NO_STATS) ? defaultMethod == Method.RTN ? Method.IMATRIX : defaultMethod
                 : Method.parse(method);
-        return CalibratedQuantizer.quantize(tensor, scheme, m, profile.stats(name), actOrder);
+        return CalibratedQuantizer.quantize(tensor, scheme, m, stats, actOrder);
     }
 }

@@ -25,7 +25,18 @@ public final class Calibrator {
     /** Statistics of every linear weight's input over {@code sequences}, keyed by tensor name (sorted). */
     public static Map<String, CalibrationProfile.Entry> run(LlamaWeights weights, LlamaModel model,
                                                            List<int[]> sequences, ThreadPool pool, Progress progress) {
+        return run(weights, model, sequences, pool, progress, name -> true);
+    }
+
+    /**
+     * As {@link #run(LlamaWeights, LlamaModel, List, ThreadPool, Progress)}, accumulating only the weights
+     * {@code only} accepts (the others' inputs are computed but not observed).
+     */
+    public static Map<String, CalibrationProfile.Entry> run(LlamaWeights weights, LlamaModel model,
+                                                           List<int[]> sequences, ThreadPool pool, Progress progress,
+                                                           java.util.function.Predicate<String> only) {
         Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(only, "only");
         Objects.requireNonNull(progress, "progress");
         int maxLen = 1;
         long total = 0;
@@ -35,8 +46,11 @@ public final class Calibrator {
         }
         Map<String, TensorStats.Accumulator> acc = new LinkedHashMap<>();
         LlamaModel.Session session = model.newSession(maxLen, pool,
-                (tensor, x, rows, width) -> acc.computeIfAbsent(tensor, k -> new TensorStats.Accumulator(width))
-                        .add(x, rows, width));
+                (tensor, x, rows, width) -> {
+                    if (only.test(tensor)) {
+                        acc.computeIfAbsent(tensor, k -> new TensorStats.Accumulator(width)).add(x, rows, width);
+                    }
+                });
         long done = 0;
         for (int[] seq : sequences) {
             session.reset();

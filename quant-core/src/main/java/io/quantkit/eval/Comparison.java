@@ -2,12 +2,14 @@ package io.quantkit.eval;
 
 import io.quantkit.calib.ActivationCalibrator;
 import io.quantkit.calib.Awq;
+import io.quantkit.calib.CalibratedConversion;
 import io.quantkit.calib.Calibrator;
 import io.quantkit.calib.CalibrationProfile;
 import io.quantkit.calib.TensorStats;
 import io.quantkit.calib.ActivationQuantizer;
 import io.quantkit.calib.ActivationScheme;
 import io.quantkit.calib.ActivationStats;
+import io.quantkit.calib.SequentialCalibration;
 import io.quantkit.calib.Smoothing;
 import io.quantkit.io.convert.Converter;
 import io.quantkit.io.convert.Recipe;
@@ -211,6 +213,25 @@ public final class Comparison {
     }
 
     /**
+     * What sequential calibration adds to a row, in bytes: the float32 model of each stage's pass (weights transposed,
+     * one array per column) and the statistics of up to three weights of the widest input (Gram matrix and
+     * per-channel arrays, doubles).
+     */
+    static long sequentialBytes(LlamaWeights w) {
+        long params = 0;
+        long widest = 0;
+        long columns = 0;
+        for (Tensor t : w.tensors().values()) {
+            params += t.shape().numel();
+            if (t.shape().rank() == 2) {
+                widest = Math.max(widest, t.shape().rowLength());
+                columns += t.shape().rowLength();
+            }
+        }
+        return 4 * params + 16 * columns + 3 * 8 * (widest * widest + 6 * widest);
+    }
+
+    /**
      * What one evaluation thread holds, in bytes: its session's KV cache and activations for the longest segment,
      * and that segment's logits and log-probabilities.
      */
@@ -318,7 +339,7 @@ public final class Comparison {
         Progress baseProgress = listener.phase("baseline (" + baseName + ")", 0, count + 1);
         long t0 = System.nanoTime();
         Quantized base = weights.bitnet() ? stored(weights)
-                : quantize(weights, Variant.of(Scheme.of(SchemeKind.BF16)), null);
+                : quantize(weights, Variant.of(Scheme.of(SchemeKind.BF16)), null, pool);
         Evaluator.Run baseRun = Evaluator.run(LlamaModel.load(base.weights), plan, pool, true, null, baseProgress);
         Row baseRow = new Row(baseName, 8.0 * base.bytes / params, base.bytes, base.sqnrDb, baseRun.perplexity(), 0.0,
                 null, (System.nanoTime() - t0) / 1e9, base.fallbacks, base.tensors, null, null, base.method, null,
@@ -333,7 +354,8 @@ public final class Comparison {
                 actOf.add(a);
             }
         }
-        Schedule sched = schedule(parallel.rows(), pool.threads(), count, rowBytes(weights, plan, quantizer != null),
+        Schedule sched = schedule(parallel.rows(), pool.threads(), count, rowBytes(weights, plan, quantizer != null)
+                        + (quantizer instanceof CalibratedConversion c && c.isSequential() ? sequentialBytes(weights) : 0),
                 sessionBytes(weights.config(), plan), parallel.memoryBudget() >= 0 ? parallel.memoryBudget()
                         : freeHeap());
         listener.schedule(sched);
@@ -428,7 +450,7 @@ public final class Comparison {
             if (s.recipe() != null && equalised) {
                 throw new UnsupportedOperationException("equalisation (smooth=) is not applied to recipe rows");
             }
-            q = quantize(prep.weights(a, s.scheme()), s, equalised ? null : quantizer);
+            q = quantize(prep.weights(a, s.scheme()), s, equalised ? null : quantizer, pool);
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             return skipped(s, act, e.getMessage());
         }
@@ -567,20 +589,31 @@ public final class Comparison {
 
     /**
      * The model with every weight {@link QuantPolicy} selects quantized (the bf16 baseline too: norms stay float32,
-     * as in llama.cpp's BF16 files).
+     * as in llama.cpp's BF16 files). With a sequential {@link CalibratedConversion} the tensors are quantized in
+     * forward order and each staged weight the quantizer takes gets the statistics of its input in the model quantized
+     * so far ({@link SequentialCalibration}; one calibration pass on {@code pool} per stage), and with float targets
+     * is aimed at the float model's layer output ({@link SequentialCalibration.Paired#target}); reported as
+     * {@code <method>-seq} (float targets) or {@code <method>-seqq} (the float weight on the quantized inputs).
      */
-    private static Quantized quantize(LlamaWeights w, Variant variant, Converter.TensorQuantizer quantizer) {
+    private static Quantized quantize(LlamaWeights w, Variant variant, Converter.TensorQuantizer quantizer,
+                                      ThreadPool pool) {
+        CalibratedConversion seq = quantizer instanceof CalibratedConversion c && c.isSequential() ? c : null;
+        List<int[]> seqData = seq == null ? List.of() : seq.sequences();
+        List<String> order = seq == null ? new ArrayList<>(w.tensors().keySet()) : SequentialCalibration.order(w);
         Map<String, Tensor> out = new LinkedHashMap<>();
-        List<String> fallbacks = new ArrayList<>();
-        List<TensorRow> rows = new ArrayList<>();
+        Map<String, TensorRow> rowOf = new LinkedHashMap<>();
+        Map<String, double[]> errorOf = new LinkedHashMap<>(); // {Σx², Σ(x−q)²} per quantized tensor
+        Map<String, String> fallbackOf = new LinkedHashMap<>();
         long bytes = 0;
         double signal = 0;
         double noise = 0;
         int requested = 0;
         Map<String, Integer> methods = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : w.tensors().entrySet()) {
-            String name = e.getKey();
-            Tensor t = e.getValue();
+        String statsStage = null;
+        Map<String, TensorStats> stageQuantized = Map.of(); // the stage's statistics in the model quantized so far
+        Map<String, SequentialCalibration.Paired> stagePaired = Map.of(); // and with the float model's inputs
+        for (String name : order) {
+            Tensor t = w.tensor(name);
             Recipe.Rule rule = variant.recipe() == null ? null : variant.recipe().match(name, t.shape());
             if (!QuantPolicy.quantizes(name, t) || (variant.recipe() != null && (rule == null || rule.scheme() == null))) {
                 Tensor dense = io.quantkit.tensor.FloatTensor.wrap(t.shape(), t.toFloatArray());
@@ -597,7 +630,27 @@ public final class Comparison {
             while (q == null) {
                 try {
                     String m = used.equals(target) ? methodFor(quantizer, name, t, used, rule) : null;
-                    if (m != null) {
+                    String stage = SequentialCalibration.stage(name);
+                    if (m != null && seq != null && stage != null && !m.equals("rtn")) {
+                        if (!stage.equals(statsStage)) {
+                            java.util.Set<String> members = new java.util.TreeSet<>(SequentialCalibration.members(w,
+                                    stage));
+                            if (seq.floatTargets()) {
+                                stagePaired = SequentialCalibration.paired(w, out, members, seqData, pool);
+                            } else {
+                                stageQuantized = SequentialCalibration.stats(w, out, members, seqData, pool);
+                            }
+                            statsStage = stage;
+                        }
+                        if (seq.floatTargets()) {
+                            SequentialCalibration.Paired p = stagePaired.get(name);
+                            q = seq.quantize(name, p.target(t), used, m, p.quantized());
+                            method = m + "-seq";
+                        } else {
+                            q = seq.quantize(name, t, used, m, stageQuantized.get(name));
+                            method = m + "-seqq";
+                        }
+                    } else if (m != null) {
                         q = quantizer.quantize(name, t, used, m);
                         method = m;
                     } else {
@@ -615,7 +668,7 @@ public final class Comparison {
                 }
             }
             if (!used.equals(target)) {
-                fallbacks.add(name + "=" + used);
+                fallbackOf.put(name, name + "=" + used);
             }
             if (used.equals(scheme)) {
                 requested++;
@@ -629,13 +682,27 @@ public final class Comparison {
                 s2 += (double) x[i] * x[i];
                 e2 += d * d;
             }
-            signal += s2;
-            noise += e2;
-            rows.add(new TensorRow(name, q.format(), 10 * Math.log10(s2 / e2), Math.sqrt(e2 / s2), q.storageBytes(),
-                    method));
-            methods.merge(method, 1, Integer::sum);
+            errorOf.put(name, new double[] {s2, e2});
+            rowOf.put(name, new TensorRow(name, q.format(), 10 * Math.log10(s2 / e2), Math.sqrt(e2 / s2),
+                    q.storageBytes(), method));
             bytes += q.storageBytes();
             out.put(name, q);
+        }
+        // figures summed in model order, whatever order the tensors were quantized in
+        List<TensorRow> rows = new ArrayList<>();
+        List<String> fallbacks = new ArrayList<>();
+        for (String name : w.tensors().keySet()) {
+            TensorRow r = rowOf.get(name);
+            if (r == null) {
+                continue;
+            }
+            if (fallbackOf.containsKey(name)) {
+                fallbacks.add(fallbackOf.get(name));
+            }
+            signal += errorOf.get(name)[0];
+            noise += errorOf.get(name)[1];
+            rows.add(r);
+            methods.merge(r.method(), 1, Integer::sum);
         }
         return new Quantized(LlamaWeights.of(w.config(), out), bytes, 10 * Math.log10(signal / noise), fallbacks, rows,
                 requested, joinMethods(methods));
