@@ -1,7 +1,7 @@
 package io.quantkit.quant.ggml;
 
 /**
- * SIMD kernels for the block quantizers of Q8_0, Q4_0 and Q4_1 (blocks of 32 floats), found through
+ * SIMD kernels for the block quantizers and decoders of Q8_0, Q4_0 and Q4_1 (blocks of 32 floats), found through
  * {@link io.quantkit.simd.Simd#provider}; quant-simd implements it with the Vector API. Each method writes the
  * same bytes as the format's {@code quantizeBlockReference} for the blocks it does, in order from the first, and
  * returns how many it did: it stops before the first block the scalar loop must take, which the caller quantizes
@@ -19,4 +19,16 @@ public interface BlockSimd {
 
     /** Q4_1 blocks of {@code x[xo..]} into {@code y[yo..]} (20 bytes each); returns the number of blocks written. */
     int quantizeQ4_1(float[] x, int xo, byte[] y, int yo, int blocks);
+
+    /**
+     * Decodes {@code blocks} Q8_0 blocks of {@code y[yo..]} into {@code x[xo..]}: the same floats, bit for bit, as the
+     * format's scalar {@code dequantize} (for every block, NaN and infinite scales included).
+     */
+    void dequantizeQ8_0(byte[] y, int yo, float[] x, int xo, int blocks);
+
+    /** Decodes {@code blocks} Q4_0 blocks as {@link #dequantizeQ8_0} does Q8_0 blocks. */
+    void dequantizeQ4_0(byte[] y, int yo, float[] x, int xo, int blocks);
+
+    /** Decodes {@code blocks} Q4_1 blocks as {@link #dequantizeQ8_0} does Q8_0 blocks. */
+    void dequantizeQ4_1(byte[] y, int yo, float[] x, int xo, int blocks);
 }

@@ -119,6 +119,16 @@ final class Q8_0Format implements BlockFormat {
 
     @Override
     public void dequantize(byte[] y, int yo, float[] x, int xo, int blocks) {
+        BlockSimd simd = GgmlQuants.SIMD;
+        if (simd != null) {
+            simd.dequantizeQ8_0(y, yo, x, xo, blocks);
+        } else {
+            dequantizeScalar(y, yo, x, xo, blocks);
+        }
+    }
+
+    /** {@link #dequantize} with the scalar loop only (the path without quant-simd, and the kernels' specification). */
+    void dequantizeScalar(byte[] y, int yo, float[] x, int xo, int blocks) {
         for (int b = 0; b < blocks; b++, xo += QK, yo += BYTES) {
             float d = Fp16.toFloat(CMath.getShortLE(y, yo));
             for (int j = 0; j < QK; j++) {

@@ -261,4 +261,55 @@ public final class BlockKernels implements BlockSimd {
             }
         }
     }
+
+    private static float halfAt(byte[] y, int p) {
+        return Fp16.toFloat((short) ((y[p] & 0xff) | (y[p + 1] << 8)));
+    }
+
+    /*
+     * Decoding: the codes widened lane by lane (B2I, sign-extending as Java's byte does; the nibbles masked out of
+     * that), converted to float (I2F, exact for these small integers) and scaled with the scalar loop's operations in
+     * its order: q * d for Q8_0, (q - 8) * d for Q4_0, q * d then + m for Q4_1 (no fused multiply-add). The fp16
+     * scales are decoded by Fp16.toFloat, once per block.
+     */
+
+    @Override
+    public void dequantizeQ8_0(byte[] y, int yo, float[] x, int xo, int blocks) {
+        for (int b = 0; b < blocks; b++, xo += QK, yo += 34) {
+            float d = halfAt(y, yo);
+            for (int k = 0; k < QK; k += L) {
+                IntVector q = (IntVector) ByteVector.fromArray(B, y, yo + 2 + k).convertShape(VectorOperators.B2I, I, 0);
+                ((FloatVector) q.convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(x, xo + k);
+            }
+        }
+    }
+
+    @Override
+    public void dequantizeQ4_0(byte[] y, int yo, float[] x, int xo, int blocks) {
+        for (int b = 0; b < blocks; b++, xo += QK, yo += 18) {
+            float d = halfAt(y, yo);
+            for (int k = 0; k < QK / 2; k += L) {
+                IntVector q = (IntVector) ByteVector.fromArray(B, y, yo + 2 + k).convertShape(VectorOperators.B2I, I, 0);
+                IntVector lo = q.and(0x0f).sub(8);
+                IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0x0f).sub(8);
+                ((FloatVector) lo.convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(x, xo + k);
+                ((FloatVector) hi.convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(x, xo + QK / 2 + k);
+            }
+        }
+    }
+
+    @Override
+    public void dequantizeQ4_1(byte[] y, int yo, float[] x, int xo, int blocks) {
+        for (int b = 0; b < blocks; b++, xo += QK, yo += 20) {
+            float d = halfAt(y, yo);
+            float m = halfAt(y, yo + 2);
+            for (int k = 0; k < QK / 2; k += L) {
+                IntVector q = (IntVector) ByteVector.fromArray(B, y, yo + 4 + k).convertShape(VectorOperators.B2I, I, 0);
+                IntVector lo = q.and(0x0f);
+                IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0x0f);
+                ((FloatVector) lo.convertShape(VectorOperators.I2F, F, 0)).mul(d).add(m).intoArray(x, xo + k);
+                ((FloatVector) hi.convertShape(VectorOperators.I2F, F, 0)).mul(d).add(m).intoArray(x, xo + QK / 2 + k);
+            }
+        }
+    }
 }

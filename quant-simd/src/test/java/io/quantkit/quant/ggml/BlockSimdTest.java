@@ -61,6 +61,87 @@ class BlockSimdTest {
         };
     }
 
+    private static void dequantizeSimd(GgmlType type, byte[] y, int yo, float[] x, int xo, int blocks) {
+        switch (type) {
+            case Q8_0 -> KERNELS.dequantizeQ8_0(y, yo, x, xo, blocks);
+            case Q4_0 -> KERNELS.dequantizeQ4_0(y, yo, x, xo, blocks);
+            case Q4_1 -> KERNELS.dequantizeQ4_1(y, yo, x, xo, blocks);
+            default -> throw new AssertionError(type);
+        }
+    }
+
+    private static void dequantizeScalar(GgmlType type, byte[] y, int yo, float[] x, int xo, int blocks) {
+        switch (type) {
+            case Q8_0 -> new Q8_0Format().dequantizeScalar(y, yo, x, xo, blocks);
+            case Q4_0 -> new Q4_0Format().dequantizeScalar(y, yo, x, xo, blocks);
+            case Q4_1 -> new Q4_1Format().dequantizeScalar(y, yo, x, xo, blocks);
+            default -> throw new AssertionError(type);
+        }
+    }
+
+    /**
+     * Blocks of y decoded by the kernel and by the scalar loop into x at offset xo: the same float bits, except that
+     * a NaN matches any NaN. Which payload a sum of two NaNs keeps is not fixed by Java (C2 may swap the operands
+     * of an addition, and does so in the Q4_1 kernel: a NaN d and a NaN m gave m's payload there, d's in the scalar
+     * loop); the quantizers never store a NaN scale.
+     */
+    private static void checkDecode(GgmlType type, byte[] y, int yo, int blocks, int xo, String what) {
+        float[] want = new float[xo + 32 * blocks + 3];
+        float[] got = new float[want.length];
+        dequantizeScalar(type, y, yo, want, xo, blocks);
+        dequantizeSimd(type, y, yo, got, xo, blocks);
+        for (int i = 0; i < want.length; i++) {
+            if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])
+                    && !(Float.isNaN(want[i]) && Float.isNaN(got[i]))) {
+                int b = (i - xo) / 32;
+                throw new AssertionError(type + " " + what + ": value " + i + " (block " + b + ") is "
+                        + Integer.toHexString(Float.floatToRawIntBits(got[i])) + ", the scalar loop gives "
+                        + Integer.toHexString(Float.floatToRawIntBits(want[i])));
+            }
+        }
+    }
+
+    /**
+     * Decoding over every value of every block field: block b has the fp16 scale code b (all 65,536: zeros,
+     * subnormals, infinities, NaNs with their payloads), for Q4_1 the fp16 minimum code b * 40503 mod 2^16 (every
+     * code once: 40503 is odd), and code byte j equal to b + 37 j mod 256, so every byte value (every pair of
+     * nibbles) reaches every lane over 256 consecutive blocks. Raw float bits are compared.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void decodingEveryScaleMinimumAndCodeMatchesTheScalarLoop(GgmlType type) {
+        int bb = type.blockBytes();
+        int blocks = 1 << 16;
+        int codes = type == GgmlType.Q4_1 ? 4 : 2; // offset of the codes in a block
+        int yo = 3;
+        byte[] y = new byte[yo + blocks * bb];
+        for (int b = 0; b < blocks; b++) {
+            int p = yo + b * bb;
+            CMath.putShortLE(y, p, (short) b);
+            if (type == GgmlType.Q4_1) {
+                CMath.putShortLE(y, p + 2, (short) (b * 40503));
+            }
+            for (int j = 0; j < bb - codes; j++) {
+                y[p + codes + j] = (byte) (b + 37 * j);
+            }
+        }
+        checkDecode(type, y, yo, blocks, 5, "every scale and code");
+    }
+
+    @ParameterizedTest
+    @MethodSource("types")
+    void decodingRandomRunsOfEveryLengthMatchesTheScalarLoop(GgmlType type) {
+        Random r = new Random(SEED);
+        for (int blocks : new int[] {0, 1, 2, 31, 33, 257}) {
+            for (int yo : new int[] {0, 1, 13}) {
+                byte[] y = new byte[yo + blocks * type.blockBytes() + 2];
+                r.nextBytes(y);
+                checkDecode(type, y, yo, blocks, 1 + yo % 7, blocks + " random blocks at byte offset " + yo
+                        + " (seed " + SEED + ")");
+            }
+        }
+    }
+
     /** The blocks of x (finite), through the kernels and through the reference, at offsets xo and yo. */
     private static void check(GgmlType type, float[] x, int xo, int blocks, String what) {
         BlockFormat f = GgmlQuants.format(type);
