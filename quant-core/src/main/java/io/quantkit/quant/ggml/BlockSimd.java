@@ -22,7 +22,8 @@ public interface BlockSimd {
 
     /**
      * Decodes {@code blocks} Q8_0 blocks of {@code y[yo..]} into {@code x[xo..]}: the same floats, bit for bit, as the
-     * format's scalar {@code dequantize} (for every block, NaN and infinite scales included).
+     * format's scalar {@code dequantize}, for every block (NaN and infinite scales included; where a NaN scale and a
+     * NaN minimum of Q4_1 meet in an addition the result is a NaN, but Java does not fix whose payload it keeps).
      */
     void dequantizeQ8_0(byte[] y, int yo, float[] x, int xo, int blocks);
 
