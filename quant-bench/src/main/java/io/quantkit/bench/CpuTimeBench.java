@@ -55,11 +55,7 @@ public final class CpuTimeBench {
         String[] schemes = args.length > from ? Arrays.copyOfRange(args, from, args.length)
                 : CodecBenchmark.allSchemes();
         int reps = Math.max(1, 4_000_000 / n);
-        SplittableRandom rnd = new SplittableRandom(42);
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) (rnd.nextGaussian() * 0.02);
-        }
+        float[] x = gaussian(n);
         FloatTensor input = FloatTensor.wrap(shape, x);
         float[] out = new float[n];
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -129,5 +125,15 @@ public final class CpuTimeBench {
     private static String spread(double[] v) {
         Arrays.sort(v);
         return String.format("%.0f [%.0f-%.0f]", v[v.length / 2], v[0], v[v.length - 1]);
+    }
+
+    /** The benchmark's input: {@code n} values of N(0, 0.02²), seed 42 (the same for every scheme and tool). */
+    static float[] gaussian(int n) {
+        SplittableRandom rnd = new SplittableRandom(42);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (rnd.nextGaussian() * 0.02);
+        }
+        return x;
     }
 }

@@ -10,7 +10,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * {@link CpuTimeBench}'s quantize rounds one by one, for one scheme and as many rounds as asked: MB/s of float32 input
@@ -37,12 +36,7 @@ public final class RoundTrace {
         }
         Shape shape = n % 4096 == 0 ? Shape.of(n / 4096, 4096) : Shape.of(n / 256, 256);
         int reps = Math.max(1, 4_000_000 / n);
-        SplittableRandom rnd = new SplittableRandom(42);
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) (rnd.nextGaussian() * 0.02);
-        }
-        FloatTensor input = FloatTensor.wrap(shape, x);
+        FloatTensor input = FloatTensor.wrap(shape, CpuTimeBench.gaussian(n));
         Codec codec = Codecs.forScheme(Scheme.parse(args[1]));
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         double mb = (double) n * reps * 4 / 1e6;

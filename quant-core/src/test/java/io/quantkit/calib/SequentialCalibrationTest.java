@@ -151,15 +151,7 @@ class SequentialCalibrationTest {
         List<int[]> seqs = CalibrationTest.seqs(w.config().vocabSize());
         Scheme int3 = Scheme.parse("int:bits=3,group=0");
         // every weight before blk.2's FFN quantized (3 bits per row, round to nearest)
-        Map<String, Tensor> done = new LinkedHashMap<>();
-        for (String n : SequentialCalibration.order(w)) {
-            if (n.equals("blk.2.ffn_gate.weight")) {
-                break;
-            }
-            if (w.tensor(n).shape().rank() == 2) {
-                done.put(n, Codecs.forScheme(int3).quantize(w.tensor(n)));
-            }
-        }
+        Map<String, Tensor> done = quantizedBefore(w, "blk.2.ffn_gate.weight", int3);
         String target = "blk.2.ffn_up.weight";
         TensorStats seq = SequentialCalibration.stats(w, done, Set.of(target), seqs, ThreadPool.SEQUENTIAL).get(target);
         TensorStats flt = SequentialCalibration.stats(w, Map.of(), Set.of(target), seqs, ThreadPool.SEQUENTIAL)
@@ -211,15 +203,7 @@ class SequentialCalibrationTest {
         LlamaWeights w = io.quantkit.model.LlamaModelTestAccess.otherTinyWeights();
         List<int[]> seqs = CalibrationTest.seqs(w.config().vocabSize());
         Scheme int3 = Scheme.parse("int:bits=3,group=0");
-        Map<String, Tensor> done = new LinkedHashMap<>();
-        for (String n : SequentialCalibration.order(w)) {
-            if (n.equals("blk.1.attn_q.weight")) {
-                break;
-            }
-            if (w.tensor(n).shape().rank() == 2) {
-                done.put(n, Codecs.forScheme(int3).quantize(w.tensor(n)));
-            }
-        }
+        Map<String, Tensor> done = quantizedBefore(w, "blk.1.attn_q.weight", int3);
         String name = "blk.1.attn_q.weight";
         SequentialCalibration.Paired p = SequentialCalibration.paired(w, done, Set.of(name), seqs,
                 ThreadPool.SEQUENTIAL).get(name);
@@ -264,15 +248,7 @@ class SequentialCalibrationTest {
         LlamaWeights w = io.quantkit.model.LlamaModelTestAccess.otherTinyWeights();
         List<int[]> seqs = CalibrationTest.seqs(w.config().vocabSize());
         Scheme int3 = Scheme.parse("int:bits=3,group=0");
-        Map<String, Tensor> done = new LinkedHashMap<>();
-        for (String n : SequentialCalibration.order(w)) {
-            if (n.equals("blk.2.ffn_gate.weight")) {
-                break;
-            }
-            if (w.tensor(n).shape().rank() == 2) {
-                done.put(n, Codecs.forScheme(int3).quantize(w.tensor(n)));
-            }
-        }
+        Map<String, Tensor> done = quantizedBefore(w, "blk.2.ffn_gate.weight", int3);
         String name = "blk.2.ffn_up.weight";
         SequentialCalibration.Paired p = SequentialCalibration.paired(w, done, Set.of(name), seqs,
                 ThreadPool.SEQUENTIAL).get(name);
@@ -305,5 +281,19 @@ class SequentialCalibrationTest {
             }
         }
         return sum;
+    }
+
+    /** The 2-D weights before {@code stop} in forward order, quantized to {@code scheme}: what a stage sees done. */
+    private static Map<String, Tensor> quantizedBefore(LlamaWeights w, String stop, Scheme scheme) {
+        Map<String, Tensor> done = new LinkedHashMap<>();
+        for (String n : SequentialCalibration.order(w)) {
+            if (n.equals(stop)) {
+                break;
+            }
+            if (w.tensor(n).shape().rank() == 2) {
+                done.put(n, Codecs.forScheme(scheme).quantize(w.tensor(n)));
+            }
+        }
+        return done;
     }
 }
