@@ -90,10 +90,7 @@ public final class SequentialCalibration {
      */
     public static Map<String, TensorStats> stats(LlamaWeights original, Map<String, ? extends Tensor> done,
                                                  Set<String> names, List<int[]> sequences, ThreadPool pool) {
-        Objects.requireNonNull(done, "done");
-        Map<String, Tensor> merged = new LinkedHashMap<>();
-        original.tensors().forEach((n, t) -> merged.put(n, done.containsKey(n) ? done.get(n) : t));
-        LlamaWeights partial = LlamaWeights.of(original.config(), merged);
+        LlamaWeights partial = partial(original, done);
         Map<String, TensorStats> out = new TreeMap<>();
         Calibrator.run(partial, LlamaModel.load(partial), sequences, pool, Progress.NONE, names::contains)
                 .forEach((n, e) -> out.put(n, e.stats()));
@@ -221,10 +218,8 @@ public final class SequentialCalibration {
     public static Map<String, Paired> paired(LlamaWeights original, Map<String, ? extends Tensor> done,
                                              Set<String> names, List<int[]> sequences, ThreadPool pool) {
         Map<String, TensorStats> quantized = stats(original, done, names, sequences, pool);
-        Map<String, Tensor> merged = new LinkedHashMap<>();
-        original.tensors().forEach((n, t) -> merged.put(n, done.containsKey(n) ? done.get(n) : t));
         LlamaModel floatModel = LlamaModel.load(original);
-        LlamaModel partModel = LlamaModel.load(LlamaWeights.of(original.config(), merged));
+        LlamaModel partModel = LlamaModel.load(partial(original, done));
         int maxLen = 1;
         for (int[] s : sequences) {
             maxLen = Math.max(maxLen, s.length);
@@ -283,5 +278,64 @@ public final class SequentialCalibration {
             out.put(e.getKey(), new Paired(e.getValue(), c));
         }
         return out;
+    }
+
+    /** {@code original} with the tensors of {@code done} (those quantized so far) in place of its own. */
+    private static LlamaWeights partial(LlamaWeights original, Map<String, ? extends Tensor> done) {
+        Objects.requireNonNull(done, "done");
+        Map<String, Tensor> merged = new LinkedHashMap<>();
+        original.tensors().forEach((n, t) -> merged.put(n, done.containsKey(n) ? done.get(n) : t));
+        return LlamaWeights.of(original.config(), merged);
+    }
+
+    /**
+     * One row's sequential pass: a stage's statistics taken once, when its first weight is quantized (from the
+     * tensors quantized by then), and per weight what GPTQ fits: with float targets the target W' on the partly
+     * quantized model's inputs ({@link Paired#target}), else the weight itself on those inputs.
+     */
+    public static final class Pass {
+        /** What GPTQ fits for one weight: {@code target} on the input statistics {@code stats}. */
+        public record Fit(Tensor target, TensorStats stats) {
+        }
+
+        private final LlamaWeights original;
+        private final List<int[]> sequences;
+        private final ThreadPool pool;
+        private final boolean floatTargets;
+        private String stage;
+        private Map<String, TensorStats> stats = Map.of();
+        private Map<String, Paired> paired = Map.of();
+
+        public Pass(LlamaWeights original, List<int[]> sequences, ThreadPool pool, boolean floatTargets) {
+            this.original = Objects.requireNonNull(original, "original");
+            this.sequences = List.copyOf(sequences);
+            this.pool = Objects.requireNonNull(pool, "pool");
+            this.floatTargets = floatTargets;
+        }
+
+        /**
+         * The fit of staged weight {@code name} (value {@code w}), given the tensors quantized so far; a new stage
+         * runs its calibration pass on {@code done} as it is now.
+         */
+        public Fit fit(String name, Tensor w, Map<String, ? extends Tensor> done) {
+            String s = SequentialCalibration.stage(name);
+            if (s == null) {
+                throw new IllegalArgumentException(name + " is not a staged weight");
+            }
+            if (!s.equals(stage)) {
+                Set<String> members = new java.util.TreeSet<>(members(original, s));
+                if (floatTargets) {
+                    paired = paired(original, done, members, sequences, pool);
+                } else {
+                    stats = stats(original, done, members, sequences, pool);
+                }
+                stage = s;
+            }
+            if (floatTargets) {
+                Paired p = paired.get(name);
+                return new Fit(p.target(w), p.quantized());
+            }
+            return new Fit(w, stats.get(name));
+        }
     }
 }

@@ -598,7 +598,8 @@ public final class Comparison {
     private static Quantized quantize(LlamaWeights w, Variant variant, Converter.TensorQuantizer quantizer,
                                       ThreadPool pool) {
         CalibratedConversion seq = quantizer instanceof CalibratedConversion c && c.isSequential() ? c : null;
-        List<int[]> seqData = seq == null ? List.of() : seq.sequences();
+        SequentialCalibration.Pass pass = seq == null ? null
+                : new SequentialCalibration.Pass(w, seq.sequences(), pool, seq.floatTargets());
         List<String> order = seq == null ? new ArrayList<>(w.tensors().keySet()) : SequentialCalibration.order(w);
         Map<String, Tensor> out = new LinkedHashMap<>();
         Map<String, TensorRow> rowOf = new LinkedHashMap<>();
@@ -609,9 +610,6 @@ public final class Comparison {
         double noise = 0;
         int requested = 0;
         Map<String, Integer> methods = new LinkedHashMap<>();
-        String statsStage = null;
-        Map<String, TensorStats> stageQuantized = Map.of(); // the stage's statistics in the model quantized so far
-        Map<String, SequentialCalibration.Paired> stagePaired = Map.of(); // and with the float model's inputs
         for (String name : order) {
             Tensor t = w.tensor(name);
             Recipe.Rule rule = variant.recipe() == null ? null : variant.recipe().match(name, t.shape());
@@ -630,26 +628,10 @@ public final class Comparison {
             while (q == null) {
                 try {
                     String m = used.equals(target) ? methodFor(quantizer, name, t, used, rule) : null;
-                    String stage = SequentialCalibration.stage(name);
-                    if (m != null && seq != null && stage != null && !m.equals("rtn")) {
-                        if (!stage.equals(statsStage)) {
-                            java.util.Set<String> members = new java.util.TreeSet<>(SequentialCalibration.members(w,
-                                    stage));
-                            if (seq.floatTargets()) {
-                                stagePaired = SequentialCalibration.paired(w, out, members, seqData, pool);
-                            } else {
-                                stageQuantized = SequentialCalibration.stats(w, out, members, seqData, pool);
-                            }
-                            statsStage = stage;
-                        }
-                        if (seq.floatTargets()) {
-                            SequentialCalibration.Paired p = stagePaired.get(name);
-                            q = seq.quantize(name, p.target(t), used, m, p.quantized());
-                            method = m + "-seq";
-                        } else {
-                            q = seq.quantize(name, t, used, m, stageQuantized.get(name));
-                            method = m + "-seqq";
-                        }
+                    if (m != null && pass != null && SequentialCalibration.stage(name) != null && !m.equals("rtn")) {
+                        SequentialCalibration.Pass.Fit f = pass.fit(name, t, out);
+                        q = seq.quantize(name, f.target(), used, m, f.stats());
+                        method = m + (seq.floatTargets() ? "-seq" : "-seqq");
                     } else if (m != null) {
                         q = quantizer.quantize(name, t, used, m);
                         method = m;
