@@ -83,7 +83,9 @@ public final class GgmlQuants {
 
     /**
      * Quantizes {@code n} floats of {@code src} from {@code srcOff} into {@code n / blockSize} blocks at
-     * {@code dst[dstOff..]}, byte-identical to ggml's reference quantizer.
+     * {@code dst[dstOff..]}, byte-identical to ggml's reference quantizer. Like it, a block whose scale (or Q4_1
+     * minimum) lies beyond the fp16 range is written with an infinite fp16 field; the schemes' {@link GgmlCodec}
+     * rejects such a block instead.
      *
      * @throws IllegalArgumentException if {@code n} is not a multiple of the block size, or a value is NaN or
      *         infinite (the message names its index, counted from {@code srcOff})

@@ -267,6 +267,32 @@ class GgmlCodecTest {
         assertTrue(e.getMessage().contains("index " + bs) && e.getMessage().contains("overflows"), e.getMessage());
     }
 
+    /**
+     * The row function is ggml's reference quantizer and, like it, writes a scale beyond the fp16 range as an
+     * infinity (the codecs above reject such a block). Expected bytes worked out by hand from
+     * {@code quantize_row_q8_0_ref} / {@code quantize_row_q4_0_ref}: q8_0 d = 1e10/127 and q4_0 d = 1e10/-8 round to
+     * +Inf (0x7c00) and -Inf (0xfc00); the big value codes to 127 (q8_0) and to (int8) 0.5 = 0 (q4_0), zeros to 0
+     * and to 8.
+     */
+    @Test
+    void rowFunctionWritesAnOverflowingScaleAsGgmlDoes() {
+        float[] x = new float[32];
+        x[2] = 1e10f;
+        byte[] q8 = new byte[34];
+        GgmlQuants.quantize(GgmlType.Q8_0, x, 0, q8, 0, 32);
+        byte[] want8 = new byte[34];
+        want8[1] = 0x7c;
+        want8[2 + 2] = 127;
+        assertBytes(want8, q8, "q8_0");
+        byte[] q4 = new byte[18];
+        GgmlQuants.quantize(GgmlType.Q4_0, x, 0, q4, 0, 32);
+        byte[] want4 = new byte[18];
+        want4[1] = (byte) 0xfc;
+        java.util.Arrays.fill(want4, 2, 18, (byte) 0x88);
+        want4[2 + 2] = (byte) 0x80; // low nibble: element 2 (0), high nibble: element 18 (8)
+        assertBytes(want4, q4, "q4_0");
+    }
+
     @Test
     void mxfp4TakesTheWholeFloatRange() {
         float[] x = new float[32];
