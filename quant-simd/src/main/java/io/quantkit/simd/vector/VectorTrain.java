@@ -115,13 +115,44 @@ public final class VectorTrain implements TrainSimd {
             x = FloatVector.broadcast(S, a[ap + 3 * ars]);
             s30 = s30.add(x.mul(b0v)); s31 = s31.add(x.mul(b1v)); s32 = s32.add(x.mul(b2v)); s33 = s33.add(x.mul(b3v));
         }
-        put(c, c0, acc, s00); put(c, c0 + L, acc, s01); put(c, c0 + 2 * L, acc, s02); put(c, c0 + 3 * L, acc, s03);
         int c1 = c0 + ldc;
-        put(c, c1, acc, s10); put(c, c1 + L, acc, s11); put(c, c1 + 2 * L, acc, s12); put(c, c1 + 3 * L, acc, s13);
         int c2 = c1 + ldc;
-        put(c, c2, acc, s20); put(c, c2 + L, acc, s21); put(c, c2 + 2 * L, acc, s22); put(c, c2 + 3 * L, acc, s23);
         int c3 = c2 + ldc;
-        put(c, c3, acc, s30); put(c, c3 + L, acc, s31); put(c, c3 + 2 * L, acc, s32); put(c, c3 + 3 * L, acc, s33);
+        if (acc) { // written out: a helper taking the vector is not inlined once C2's node budget is spent
+            FloatVector.fromArray(S, c, c0).add(s00).intoArray(c, c0);
+            FloatVector.fromArray(S, c, c0 + L).add(s01).intoArray(c, c0 + L);
+            FloatVector.fromArray(S, c, c0 + 2 * L).add(s02).intoArray(c, c0 + 2 * L);
+            FloatVector.fromArray(S, c, c0 + 3 * L).add(s03).intoArray(c, c0 + 3 * L);
+            FloatVector.fromArray(S, c, c1).add(s10).intoArray(c, c1);
+            FloatVector.fromArray(S, c, c1 + L).add(s11).intoArray(c, c1 + L);
+            FloatVector.fromArray(S, c, c1 + 2 * L).add(s12).intoArray(c, c1 + 2 * L);
+            FloatVector.fromArray(S, c, c1 + 3 * L).add(s13).intoArray(c, c1 + 3 * L);
+            FloatVector.fromArray(S, c, c2).add(s20).intoArray(c, c2);
+            FloatVector.fromArray(S, c, c2 + L).add(s21).intoArray(c, c2 + L);
+            FloatVector.fromArray(S, c, c2 + 2 * L).add(s22).intoArray(c, c2 + 2 * L);
+            FloatVector.fromArray(S, c, c2 + 3 * L).add(s23).intoArray(c, c2 + 3 * L);
+            FloatVector.fromArray(S, c, c3).add(s30).intoArray(c, c3);
+            FloatVector.fromArray(S, c, c3 + L).add(s31).intoArray(c, c3 + L);
+            FloatVector.fromArray(S, c, c3 + 2 * L).add(s32).intoArray(c, c3 + 2 * L);
+            FloatVector.fromArray(S, c, c3 + 3 * L).add(s33).intoArray(c, c3 + 3 * L);
+        } else {
+            s00.intoArray(c, c0);
+            s01.intoArray(c, c0 + L);
+            s02.intoArray(c, c0 + 2 * L);
+            s03.intoArray(c, c0 + 3 * L);
+            s10.intoArray(c, c1);
+            s11.intoArray(c, c1 + L);
+            s12.intoArray(c, c1 + 2 * L);
+            s13.intoArray(c, c1 + 3 * L);
+            s20.intoArray(c, c2);
+            s21.intoArray(c, c2 + L);
+            s22.intoArray(c, c2 + 2 * L);
+            s23.intoArray(c, c2 + 3 * L);
+            s30.intoArray(c, c3);
+            s31.intoArray(c, c3 + L);
+            s32.intoArray(c, c3 + 2 * L);
+            s33.intoArray(c, c3 + 3 * L);
+        }
     }
 
     private static void k4x2(float[] a, int a0, int ars, int acs, float[] b, int b0, int ldb, float[] c, int c0,
@@ -142,13 +173,28 @@ public final class VectorTrain implements TrainSimd {
             x = FloatVector.broadcast(S, a[ap + 3 * ars]);
             s30 = s30.add(x.mul(b0v)); s31 = s31.add(x.mul(b1v));
         }
-        put(c, c0, acc, s00); put(c, c0 + L, acc, s01);
         int c1 = c0 + ldc;
-        put(c, c1, acc, s10); put(c, c1 + L, acc, s11);
         int c2 = c1 + ldc;
-        put(c, c2, acc, s20); put(c, c2 + L, acc, s21);
         int c3 = c2 + ldc;
-        put(c, c3, acc, s30); put(c, c3 + L, acc, s31);
+        if (acc) { // written out: a helper taking the vector is not inlined once C2's node budget is spent
+            FloatVector.fromArray(S, c, c0).add(s00).intoArray(c, c0);
+            FloatVector.fromArray(S, c, c0 + L).add(s01).intoArray(c, c0 + L);
+            FloatVector.fromArray(S, c, c1).add(s10).intoArray(c, c1);
+            FloatVector.fromArray(S, c, c1 + L).add(s11).intoArray(c, c1 + L);
+            FloatVector.fromArray(S, c, c2).add(s20).intoArray(c, c2);
+            FloatVector.fromArray(S, c, c2 + L).add(s21).intoArray(c, c2 + L);
+            FloatVector.fromArray(S, c, c3).add(s30).intoArray(c, c3);
+            FloatVector.fromArray(S, c, c3 + L).add(s31).intoArray(c, c3 + L);
+        } else {
+            s00.intoArray(c, c0);
+            s01.intoArray(c, c0 + L);
+            s10.intoArray(c, c1);
+            s11.intoArray(c, c1 + L);
+            s20.intoArray(c, c2);
+            s21.intoArray(c, c2 + L);
+            s30.intoArray(c, c3);
+            s31.intoArray(c, c3 + L);
+        }
     }
 
     /** Four rows by one vector, of which the first {@code w} lanes are stored. */
@@ -164,10 +210,25 @@ public final class VectorTrain implements TrainSimd {
             s2 = s2.add(FloatVector.broadcast(S, a[ap + 2 * ars]).mul(bv));
             s3 = s3.add(FloatVector.broadcast(S, a[ap + 3 * ars]).mul(bv));
         }
-        put(c, c0, acc, s0, w);
-        put(c, c0 + ldc, acc, s1, w);
-        put(c, c0 + 2 * ldc, acc, s2, w);
-        put(c, c0 + 3 * ldc, acc, s3, w);
+        int c1 = c0 + ldc;
+        int c2 = c1 + ldc;
+        int c3 = c2 + ldc;
+        if (w < L) {
+            partial(c, c0, acc, s0.toArray(), w);
+            partial(c, c1, acc, s1.toArray(), w);
+            partial(c, c2, acc, s2.toArray(), w);
+            partial(c, c3, acc, s3.toArray(), w);
+        } else if (acc) {
+            FloatVector.fromArray(S, c, c0).add(s0).intoArray(c, c0);
+            FloatVector.fromArray(S, c, c1).add(s1).intoArray(c, c1);
+            FloatVector.fromArray(S, c, c2).add(s2).intoArray(c, c2);
+            FloatVector.fromArray(S, c, c3).add(s3).intoArray(c, c3);
+        } else {
+            s0.intoArray(c, c0);
+            s1.intoArray(c, c1);
+            s2.intoArray(c, c2);
+            s3.intoArray(c, c3);
+        }
     }
 
     private static void k1x1(float[] a, int a0, int acs, float[] b, int b0, int ldb, float[] c, int c0, int k,
@@ -176,26 +237,34 @@ public final class VectorTrain implements TrainSimd {
         for (int p = 0; p < k; p++) {
             s = s.add(FloatVector.broadcast(S, a[a0 + p * acs]).mul(FloatVector.fromArray(S, b, b0 + p * ldb)));
         }
-        put(c, c0, acc, s, w);
-    }
-
-    private static void put(float[] c, int at, boolean acc, FloatVector s) {
-        // two stores rather than one of a merged value: C2 (Java 17) boxes a vector that comes out of a branch
-        if (acc) {
-            FloatVector.fromArray(S, c, at).add(s).intoArray(c, at);
+        if (w < L) {
+            partial(c, c0, acc, s.toArray(), w);
+        } else if (acc) {
+            FloatVector.fromArray(S, c, c0).add(s).intoArray(c, c0);
         } else {
-            s.intoArray(c, at);
+            s.intoArray(c, c0);
         }
     }
 
-    private static void put(float[] c, int at, boolean acc, FloatVector s, int w) {
-        if (w == L) {
-            put(c, at, acc, s);
-            return;
-        }
-        float[] t = s.toArray();
+    /** The first {@code w} lanes {@code t} of a vector into {@code c[at..]}, added to it if {@code acc}. */
+    private static void partial(float[] c, int at, boolean acc, float[] t, int w) {
         for (int j = 0; j < w; j++) {
             c[at + j] = acc ? c[at + j] + t[j] : t[j];
+        }
+    }
+
+    /**
+     * The lanes of {@code x[i..i+lanes)} whose {@code k} (the vector loop's, recomputed with the same roundings) lies
+     * outside [-511, 511], where 2^k is not built from its bits, through {@link DetMath#exp}.
+     */
+    private static void outOfRange(double[] x, double[] out, int i, int lanes) {
+        for (int j = i; j < i + lanes; j++) {
+            double z = x[j] * LOG2E + 0.5;
+            double rn = (z + MAGIC) - MAGIC;
+            double k = rn > z ? rn - 1.0 : rn;
+            if (!(k >= -511.0 && k <= 511.0)) {
+                out[j] = DetMath.exp(x[j]);
+            }
         }
     }
 
@@ -225,13 +294,8 @@ public final class VectorTrain implements TrainSimd {
             LongVector kb = k.add(MAGIC).reinterpretAsLongs().sub(MAGIC_BITS);
             DoubleVector pow2 = kb.add(1023L).lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
             p.mul(pow2).intoArray(out, i);
-            VectorMask<Double> ok = k.compare(VectorOperators.GE, -511.0).and(k.compare(VectorOperators.LE, 511.0));
-            if (!ok.allTrue()) {
-                for (int j = 0; j < lanes; j++) {
-                    if (!ok.laneIsSet(j)) {
-                        out[i + j] = DetMath.exp(x[i + j]);
-                    }
-                }
+            if (!k.compare(VectorOperators.GE, -511.0).and(k.compare(VectorOperators.LE, 511.0)).allTrue()) {
+                outOfRange(x, out, i, lanes); // no lane test on the mask: C2 then boxes it in every iteration
             }
         }
         for (; i < n; i++) {
