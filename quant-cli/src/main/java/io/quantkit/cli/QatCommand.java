@@ -59,7 +59,7 @@ import picocli.CommandLine.Spec;
             "  train_tokens, eval_tokens, train_seconds, train_cpu_seconds,",
             "  train_tokens_per_s, lr, min_lr, warmup, weight_decay, distill,",
             "  distill_temperature, distill_hidden, quant_warmup, beta1, beta2,",
-            "  clip, lsq, batch, out,",
+            "  clip, lsq, bos_windows, batch, out,",
             "  formats: {tensor: stored format}",
         })
 final class QatCommand implements Callable<Integer> {
@@ -142,6 +142,9 @@ final class QatCommand implements Callable<Integer> {
     @Option(names = "--distill-hidden", defaultValue = "0", paramLabel = "B", description = "Hidden-state distillation: add B x the mean over the blocks of the relative squared error between the model's and the float model's residual stream after each block to the loss (needs --distill; 0 = none; default: ${DEFAULT-VALUE}).")
     float distillHidden;
 
+    @Option(names = "--bos-windows", description = "Start every training window with BOS, as the llama-cpp evaluation replaces the first token of each chunk by BOS (the training text alone has one before each story only).")
+    boolean bosWindows;
+
     @Option(names = "--lsq", description = "Learn the quantization scales (LSQ) of the symmetric int tensors, bounded by the PTQ range so the result stores exactly.")
     boolean lsq;
 
@@ -206,7 +209,7 @@ final class QatCommand implements Callable<Integer> {
             int[] train = documents(vocab, texts.train());
             Qat.Setup setup = new Qat.Setup(s, rules, clippedSte ? FakeQuant.Ste.CLIPPED : FakeQuant.Ste.PLAIN, act,
                     distill, distillTemperature, lsq, texts.eval(), train, eval, ctx, evalEvery, opt, quantWarmup,
-                    distillHidden);
+                    distillHidden, bosWindows);
             long[] before = {-1}; // tokens trained before this process's first step (a resumed run's)
             r = Qat.run(par, pool, ck, setup, ckpt, out, step -> {
                 curves.onStep(step);
@@ -257,6 +260,7 @@ final class QatCommand implements Callable<Integer> {
             j.put("beta2", (double) beta2);
             j.put("clip", (double) clip);
             j.put("lsq", lsq);
+            j.put("bos_windows", bosWindows);
             j.put("quant_warmup", quantWarmup);
             j.put("distill_hidden", (double) distillHidden);
             j.put("train_tokens", r.trainTokens());

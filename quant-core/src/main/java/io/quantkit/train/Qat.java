@@ -109,17 +109,26 @@ public final class Qat {
      * @param quantWarmup steps of quantization warmup ({@link Trainer#quantWarmup}; 0: none)
      * @param distillHidden weight of the hidden-state distillation term ({@link Trainer#distillHidden}; 0: none;
      *                  needs {@code distill > 0})
+     * @param bosWindows training windows start with BOS, as the evaluation's chunks do ({@link Trainer#bosWindows})
      */
     public record Setup(Scheme scheme, Recipe recipe, FakeQuant.Ste ste, ActivationQuant actQuant, float distill,
                         float temperature, boolean lsq,
                         String evalText, int[] train, int[] evalIds, int ctx, int evalEvery, TrainOptions opt,
-                        int quantWarmup, float distillHidden) {
+                        int quantWarmup, float distillHidden, boolean bosWindows) {
+        /** A setup with the training text's windows as they are. */
+        public Setup(Scheme scheme, Recipe recipe, FakeQuant.Ste ste, ActivationQuant actQuant, float distill,
+                     float temperature, boolean lsq, String evalText, int[] train, int[] evalIds, int ctx, int evalEvery,
+                     TrainOptions opt, int quantWarmup, float distillHidden) {
+            this(scheme, recipe, ste, actQuant, distill, temperature, lsq, evalText, train, evalIds, ctx, evalEvery, opt,
+                    quantWarmup, distillHidden, false);
+        }
+
         /** A setup without quantization warmup or hidden-state distillation. */
         public Setup(Scheme scheme, Recipe recipe, FakeQuant.Ste ste, ActivationQuant actQuant, float distill,
                      float temperature, boolean lsq, String evalText, int[] train, int[] evalIds, int ctx, int evalEvery,
                      TrainOptions opt) {
             this(scheme, recipe, ste, actQuant, distill, temperature, lsq, evalText, train, evalIds, ctx, evalEvery, opt,
-                    0, 0f);
+                    0, 0f, false);
         }
 
         public Setup {
@@ -207,6 +216,9 @@ public final class Qat {
                 t.distillHidden(setup.distillHidden());
             }
             t.quantWarmup(setup.quantWarmup());
+            if (setup.bosWindows()) {
+                t.bosWindows(tok.bos());
+            }
             if (ckpt.resume() != null) {
                 t.restore(io.quantkit.train.Checkpoint.load(ckpt.resume()));
             }

@@ -43,6 +43,7 @@ public final class Trainer {
     private final float[] adamM;
     private final float[] adamV;
     private final int[] window;
+    private int bosToken = -1;
     private int step;
     private Evaluator evaluator;
 
@@ -426,6 +427,20 @@ public final class Trainer {
         }
     }
 
+    /**
+     * Windows shaped as llama.cpp's perplexity chunks: the first token of every training window (an input only, never a
+     * target) is replaced by {@code bos}, as that method replaces the first token of each evaluated chunk, so the model
+     * trains on what the evaluation shows it (a BOS followed by text from the middle of a document). Without it the
+     * training text has a BOS only before each document. {@code -1} turns it off (the default). Same windows
+     * otherwise; a resumed run must be given the same setting.
+     */
+    public void bosWindows(int bos) {
+        if (bos < -1 || bos >= arch.vocabSize()) {
+            throw new IllegalArgumentException("BOS token " + bos + " is not in the vocabulary of " + arch.vocabSize());
+        }
+        this.bosToken = bos;
+    }
+
     /** The windows of step {@code s}, micro-batch {@code micro}: uniform random starts from a generator seeded by them. */
     private void fillWindows(int s, int micro) {
         SplittableRandom rnd = new SplittableRandom(opt.seed() * 0x9E3779B97F4A7C15L + s * 1_000_003L + micro);
@@ -433,6 +448,9 @@ public final class Trainer {
         for (int b = 0; b < opt.batch(); b++) {
             int startAt = rnd.nextInt(train.length - w + 1);
             System.arraycopy(train, startAt, window, b * w, w);
+            if (bosToken >= 0) {
+                window[b * w] = bosToken;
+            }
         }
     }
 

@@ -263,6 +263,44 @@ class TrainerTest {
         assertTrue(moved > lay.size() / 2, "most weights have a gradient");
     }
 
+    /**
+     * {@link Trainer#bosWindows}: on a text without any BOS and with a separate classifier, BOS's embedding row is an
+     * input only where a window's first token became BOS. Without the option it keeps its bytes after a step; with
+     * it, every weight of the row moves by the learning rate (AdamW's first step, weight decay 0).
+     */
+    @Test
+    void bosWindowsPutBosFirstInEveryWindow() throws IOException {
+        Architecture untied = Architecture.llama(16, 24, 2, 4, 2, 13, 16, false);
+        int[] data = patternTokens(500, 6);
+        for (int i = 0; i < data.length; i++) {
+            data[i] = data[i] == 1 ? 7 : data[i]; // no BOS in the text
+        }
+        float lr = 1e-3f;
+        TrainOptions o = new TrainOptions(SEED, 1, 4, 12, 1, lr, lr, 0, 0f, 0.9f, 0.95f, 1e-30f, 0f, 0, 0);
+        for (boolean bos : new boolean[] {false, true}) {
+            Trainer tr = new Trainer(untied, o, data, new int[0], null, null, ActivationQuant.NONE);
+            if (bos) {
+                tr.bosWindows(1);
+            }
+            ParamLayout.Entry emb = tr.layout().entry("tok_embeddings.weight");
+            float[] before = tr.params();
+            try (Parallel par = Parallel.of(1)) {
+                tr.run(par, 1, null);
+            }
+            float[] after = tr.params();
+            int row = emb.offset() + untied.dim();
+            for (int i = row; i < row + untied.dim(); i++) {
+                if (bos) {
+                    assertEquals(lr, Math.abs(before[i] - after[i]), lr * 1e-3, "BOS row, weight " + (i - row));
+                } else {
+                    assertEquals(before[i], after[i], "BOS row without the option, weight " + (i - row));
+                }
+            }
+        }
+        Trainer tr = new Trainer(untied, o, data, new int[0], null, null, ActivationQuant.NONE);
+        assertThrows(IllegalArgumentException.class, () -> tr.bosWindows(13));
+    }
+
     @Test
     void csvLogHasOneLinePerStep() throws IOException {
         StringWriter w = new StringWriter();
