@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.quantkit.calib.CalibrationProfile;
+import io.quantkit.calib.OutputError;
 import io.quantkit.calib.TensorStats;
 import io.quantkit.calibration.DefaultModel;
 import io.quantkit.io.Checkpoint;
@@ -48,24 +49,6 @@ class CalibratedCommandsTest {
         assertEquals(0, r.exit(), r.err());
     }
 
-    /** Σ over rows of eᵀ G e, e = w − q, G = E[xxᵀ] from the profile: the output error GPTQ minimises. */
-    static double proxyError(Tensor w, Tensor q, TensorStats s) {
-        float[] a = w.toFloatArray();
-        float[] b = q.toFloatArray();
-        int cols = s.width();
-        double[] g = s.gram();
-        double sum = 0;
-        for (int r = 0; r < a.length / cols; r++) {
-            for (int i = 0; i < cols; i++) {
-                double ei = a[r * cols + i] - b[r * cols + i];
-                for (int j = 0; j < cols; j++) {
-                    sum += ei * g[i * cols + j] * (a[r * cols + j] - b[r * cols + j]);
-                }
-            }
-        }
-        return sum;
-    }
-
     @Test
     void convertWithAProfileUsesGptqAndSaysSo() throws Exception {
         Path plain = dir.resolve("rtn.safetensors");
@@ -96,8 +79,8 @@ class CalibratedCommandsTest {
                     continue;
                 }
                 Tensor w = orig.tensor(e.getKey());
-                double er = proxyError(w, r.tensor(e.getKey()), e.getValue().stats());
-                double eg = proxyError(w, g.tensor(e.getKey()), e.getValue().stats());
+                double er = OutputError.of(w, r.tensor(e.getKey()), e.getValue().stats());
+                double eg = OutputError.of(w, g.tensor(e.getKey()), e.getValue().stats());
                 assertTrue(eg < er, e.getKey() + ": gptq " + eg + " vs rtn " + er);
                 checked++;
             }

@@ -115,14 +115,6 @@ public final class Qat {
                         float temperature, boolean lsq,
                         String evalText, int[] train, int[] evalIds, int ctx, int evalEvery, TrainOptions opt,
                         int quantWarmup, float distillHidden, boolean bosWindows) {
-        /** A setup with the training text's windows as they are. */
-        public Setup(Scheme scheme, Recipe recipe, FakeQuant.Ste ste, ActivationQuant actQuant, float distill,
-                     float temperature, boolean lsq, String evalText, int[] train, int[] evalIds, int ctx, int evalEvery,
-                     TrainOptions opt, int quantWarmup, float distillHidden) {
-            this(scheme, recipe, ste, actQuant, distill, temperature, lsq, evalText, train, evalIds, ctx, evalEvery, opt,
-                    quantWarmup, distillHidden, false);
-        }
-
         /** A setup without quantization warmup or hidden-state distillation. */
         public Setup(Scheme scheme, Recipe recipe, FakeQuant.Ste ste, ActivationQuant actQuant, float distill,
                      float temperature, boolean lsq, String evalText, int[] train, int[] evalIds, int ctx, int evalEvery,

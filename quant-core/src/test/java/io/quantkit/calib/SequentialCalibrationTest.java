@@ -22,6 +22,15 @@ import org.junit.jupiter.api.Test;
 
 /** Sequential calibration's stages, order and statistics on the tiny reference models of io.quantkit.model's tests. */
 class SequentialCalibrationTest {
+    /** The scheme of these tests: 3-bit integers, one scale per row, coarse enough that earlier errors show. */
+    static final Scheme INT3 = Scheme.parse("int:bits=3,group=0");
+
+    /** The paired statistics of weight {@code name} with {@code done} already quantized. */
+    static SequentialCalibration.Paired paired(LlamaWeights w, Map<String, Tensor> done, String name,
+            List<int[]> seqs) throws Exception {
+        return SequentialCalibration.paired(w, done, Set.of(name), seqs, ThreadPool.SEQUENTIAL).get(name);
+    }
+
     @Test
     void stagesGroupTheWeightsThatReadOneInput() {
         assertEquals("blk.3.attn_in", SequentialCalibration.stage("blk.3.attn_q.weight"));
@@ -96,11 +105,10 @@ class SequentialCalibrationTest {
     void laterStatisticsComeFromThePartlyQuantizedModel() throws Exception {
         LlamaWeights w = io.quantkit.model.LlamaModelTestAccess.otherTinyWeights();
         List<int[]> seqs = CalibrationTest.seqs(w.config().vocabSize());
-        Scheme int3 = Scheme.parse("int:bits=3,group=0");
         Map<String, Tensor> done = new LinkedHashMap<>();
         for (String n : List.of("token_embd.weight", "blk.0.attn_q.weight", "blk.0.attn_k.weight",
                 "blk.0.attn_v.weight")) {
-            done.put(n, Codecs.forScheme(int3).quantize(w.tensor(n)));
+            done.put(n, Codecs.forScheme(INT3).quantize(w.tensor(n)));
         }
         String target = "blk.0.attn_output.weight";
         TensorStats s = SequentialCalibration.stats(w, done, Set.of(target), seqs, ThreadPool.create(2)).get(target);
@@ -127,40 +135,21 @@ class SequentialCalibrationTest {
         assertTrue(maxDiffFromFloat > 1e-4, "the quantized q/k/v change attn_output's input: " + maxDiffFromFloat);
     }
 
-    /** Σ over rows of eᵀ G e, e = w − q: the output error GPTQ minimises for the input second moment G. */
-    static double proxy(Tensor w, Tensor q, TensorStats s) {
-        float[] a = w.toFloatArray();
-        float[] b = q.toFloatArray();
-        int cols = s.width();
-        double[] g = s.gram();
-        double sum = 0;
-        for (int r = 0; r < a.length / cols; r++) {
-            for (int i = 0; i < cols; i++) {
-                double ei = a[r * cols + i] - b[r * cols + i];
-                for (int j = 0; j < cols; j++) {
-                    sum += ei * g[i * cols + j] * (a[r * cols + j] - b[r * cols + j]);
-                }
-            }
-        }
-        return sum;
-    }
-
     @Test
     void gptqOnTheSequentialStatisticsHasTheLowerErrorOnTheInputsItWillGet() throws Exception {
         LlamaWeights w = io.quantkit.model.LlamaModelTestAccess.otherTinyWeights();
         List<int[]> seqs = CalibrationTest.seqs(w.config().vocabSize());
-        Scheme int3 = Scheme.parse("int:bits=3,group=0");
         // every weight before blk.2's FFN quantized (3 bits per row, round to nearest)
-        Map<String, Tensor> done = quantizedBefore(w, "blk.2.ffn_gate.weight", int3);
+        Map<String, Tensor> done = quantizedBefore(w, "blk.2.ffn_gate.weight", INT3);
         String target = "blk.2.ffn_up.weight";
         TensorStats seq = SequentialCalibration.stats(w, done, Set.of(target), seqs, ThreadPool.SEQUENTIAL).get(target);
         TensorStats flt = SequentialCalibration.stats(w, Map.of(), Set.of(target), seqs, ThreadPool.SEQUENTIAL)
                 .get(target);
         Tensor t = w.tensor(target);
-        Tensor bySeq = CalibratedQuantizer.quantize(t, int3, Method.GPTQ, seq, false);
-        Tensor byFloat = CalibratedQuantizer.quantize(t, int3, Method.GPTQ, flt, false);
-        double eSeq = proxy(t, bySeq, seq);
-        double eFloat = proxy(t, byFloat, seq);
+        Tensor bySeq = CalibratedQuantizer.quantize(t, INT3, Method.GPTQ, seq, false);
+        Tensor byFloat = CalibratedQuantizer.quantize(t, INT3, Method.GPTQ, flt, false);
+        double eSeq = OutputError.of(t, bySeq, seq);
+        double eFloat = OutputError.of(t, byFloat, seq);
         assertTrue(eSeq < eFloat, "on the quantized model's inputs: sequential " + eSeq + " vs float statistics " + eFloat);
     }
 
@@ -168,11 +157,10 @@ class SequentialCalibrationTest {
     void pairedStatisticsHoldTheCrossMomentOfFloatAndQuantizedInputs() throws Exception {
         LlamaWeights w = io.quantkit.model.LlamaModelTestAccess.otherTinyWeights();
         List<int[]> seqs = CalibrationTest.seqs(w.config().vocabSize());
-        Scheme int3 = Scheme.parse("int:bits=3,group=0");
         Map<String, Tensor> done = new LinkedHashMap<>();
         for (String n : List.of("token_embd.weight", "blk.0.attn_q.weight", "blk.0.attn_k.weight",
                 "blk.0.attn_v.weight", "blk.0.attn_output.weight")) {
-            done.put(n, Codecs.forScheme(int3).quantize(w.tensor(n)));
+            done.put(n, Codecs.forScheme(INT3).quantize(w.tensor(n)));
         }
         String target = "blk.0.ffn_up.weight";
         SequentialCalibration.Paired p = SequentialCalibration.paired(w, done, Set.of(target, "blk.0.ffn_gate.weight"),
@@ -202,11 +190,9 @@ class SequentialCalibrationTest {
     void theFloatTargetSolvesTheDampedNormalEquations() throws Exception {
         LlamaWeights w = io.quantkit.model.LlamaModelTestAccess.otherTinyWeights();
         List<int[]> seqs = CalibrationTest.seqs(w.config().vocabSize());
-        Scheme int3 = Scheme.parse("int:bits=3,group=0");
-        Map<String, Tensor> done = quantizedBefore(w, "blk.1.attn_q.weight", int3);
+        Map<String, Tensor> done = quantizedBefore(w, "blk.1.attn_q.weight", INT3);
         String name = "blk.1.attn_q.weight";
-        SequentialCalibration.Paired p = SequentialCalibration.paired(w, done, Set.of(name), seqs,
-                ThreadPool.SEQUENTIAL).get(name);
+        SequentialCalibration.Paired p = paired(w, done, name, seqs);
         Tensor t = w.tensor(name);
         float[] wt = t.toFloatArray();
         float[] target = p.target(t).toFloatArray();
@@ -238,8 +224,7 @@ class SequentialCalibrationTest {
         assertTrue(worst < 1e-5, "normal equations hold to float rounding: " + worst);
         assertTrue(moved > 1e-4, "the earlier weights' error moves the target: " + moved);
         // with nothing quantized the inputs agree and the target is the weight itself
-        SequentialCalibration.Paired same = SequentialCalibration.paired(w, Map.of(), Set.of(name), seqs,
-                ThreadPool.SEQUENTIAL).get(name);
+        SequentialCalibration.Paired same = paired(w, Map.of(), name, seqs);
         assertArrayEquals(wt, same.target(t).toFloatArray());
     }
 
@@ -247,14 +232,12 @@ class SequentialCalibrationTest {
     void floatTargetsLowerTheErrorAgainstTheFloatModelsOutput() throws Exception {
         LlamaWeights w = io.quantkit.model.LlamaModelTestAccess.otherTinyWeights();
         List<int[]> seqs = CalibrationTest.seqs(w.config().vocabSize());
-        Scheme int3 = Scheme.parse("int:bits=3,group=0");
-        Map<String, Tensor> done = quantizedBefore(w, "blk.2.ffn_gate.weight", int3);
+        Map<String, Tensor> done = quantizedBefore(w, "blk.2.ffn_gate.weight", INT3);
         String name = "blk.2.ffn_up.weight";
-        SequentialCalibration.Paired p = SequentialCalibration.paired(w, done, Set.of(name), seqs,
-                ThreadPool.SEQUENTIAL).get(name);
+        SequentialCalibration.Paired p = paired(w, done, name, seqs);
         Tensor t = w.tensor(name);
-        Tensor byTarget = CalibratedQuantizer.quantize(p.target(t), int3, Method.GPTQ, p.quantized(), false);
-        Tensor byWeight = CalibratedQuantizer.quantize(t, int3, Method.GPTQ, p.quantized(), false);
+        Tensor byTarget = CalibratedQuantizer.quantize(p.target(t), INT3, Method.GPTQ, p.quantized(), false);
+        Tensor byWeight = CalibratedQuantizer.quantize(t, INT3, Method.GPTQ, p.quantized(), false);
         Map<String, Tensor> merged = new LinkedHashMap<>(w.tensors());
         merged.putAll(done);
         List<float[]> xq = inputs(LlamaWeights.of(w.config(), merged), name, seqs);
